@@ -1,0 +1,161 @@
+"""Documentation (MEAT) guidance generated from a code's own structure.
+
+What the note must state to reach this code rather than its siblings comes from comparing the code's title with
+its siblings' titles, axis by axis. The axes (laterality, episode of care, stage, type, ...) and the general
+Monitor/Evaluate/Assess/Treat elements are data that coders can read and change: `codes/data/axes.csv` and
+`codes/data/meat_elements.csv`, loaded and validated once.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+
+from hccguide.errors import SourceError
+
+_WORD = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)?")
+
+
+@dataclass(frozen=True)
+class Axis:
+    name: str
+    pattern: re.Pattern[str]
+    must_document: str
+
+
+@cache
+def load_axes() -> tuple[Axis, ...]:
+    """The axes of codes/data/axes.csv. Raises SourceError naming the row when a pattern does not compile."""
+    text = resources.files("hccguide.codes").joinpath("data/axes.csv").read_text(encoding="utf-8")
+    axes = []
+    for i, row in enumerate(csv.DictReader(text.splitlines()), start=2):
+        try:
+            axes.append(Axis(row["axis"], re.compile(row["pattern"], re.IGNORECASE), row["must_document"]))
+        except (re.error, KeyError) as exc:
+            raise SourceError(
+                f"codes/data/axes.csv line {i}: {exc}", field="pattern", value=row.get("pattern")
+            ) from exc
+    return tuple(axes)
+
+
+@cache
+def load_meat_elements() -> tuple[dict, ...]:
+    """The general M/E/A/T elements of codes/data/meat_elements.csv: ({letter, name, what_counts, examples})."""
+    text = resources.files("hccguide.codes").joinpath("data/meat_elements.csv").read_text(encoding="utf-8")
+    rows = list(csv.DictReader(text.splitlines()))
+    if [r["letter"] for r in rows] != ["M", "E", "A", "T"]:
+        raise SourceError("codes/data/meat_elements.csv must list M, E, A, T in order", field="letter", value=None)
+    return tuple(
+        {
+            "letter": r["letter"],
+            "name": r["name"],
+            "what_counts": r["what_counts"],
+            "examples": [e.strip().strip('"') for e in r["examples"].split(";")],
+        }
+        for r in rows
+    )
+
+
+def axis_values(title: str) -> dict[str, str]:
+    """{axis: value found in the title} for every axis whose pattern matches (first match per axis)."""
+    out = {}
+    lowered = title.lower()
+    for axis in load_axes():
+        match = axis.pattern.search(lowered)
+        if match:
+            out[axis.name] = match.group(1) if match.groups() else match.group(0)
+    return out
+
+
+def word_difference(title: str, other: str) -> tuple[list[str], list[str]]:
+    """(words only in `title`, words only in `other`), in title order, lower case."""
+    mine, theirs = _WORD.findall(title.lower()), _WORD.findall(other.lower())
+    return [w for w in mine if w not in theirs], [w for w in theirs if w not in mine]
+
+
+def differing_axes(title: str, other: str) -> list[tuple[str, str | None, str | None]]:
+    """Axes on which two titles differ: [(axis, value in title, value in other)]."""
+    a, b = axis_values(title), axis_values(other)
+    return [
+        (axis.name, a.get(axis.name), b.get(axis.name)) for axis in load_axes() if a.get(axis.name) != b.get(axis.name)
+    ]
+
+
+def one_line_difference(title: str, other: str, other_code: str) -> str:
+    """'right' instead of 'left' style summary of how `other` differs from `title`."""
+    only_mine, only_theirs = word_difference(title, other)
+    if not only_mine and not only_theirs:
+        return f"{other_code} has the same words in another order"
+    theirs = " ".join(only_theirs) or "nothing more"
+    mine = " ".join(only_mine) or "nothing more"
+    return f"{other_code} says '{theirs}' where this code says '{mine}'"
+
+
+def meat_guidance(
+    row: dict, siblings: list[dict], hcc_mapped: bool, own_notes: dict[str, list[str]], inherited: list[dict]
+) -> dict:
+    """{specificity, distinguishing, elements, audit_flags} for a code row.
+
+    specificity: [{axis, value, must_document}] from the code's title; distinguishing: one sentence per sibling
+    that differs (at most 12); elements: the general M/E/A/T list; audit_flags: what a RADV-style review checks
+    for this code (header billed as a code, unspecified code, manifestation code, history-of codes, ...).
+    """
+    axes = {a.name: a for a in load_axes()}
+    specificity = [
+        {"axis": name, "value": value, "must_document": axes[name].must_document.format(value=value)}
+        for name, value in axis_values(row["title"]).items()
+    ]
+    distinguishing = []
+    for sib in siblings[:12]:
+        diff = differing_axes(row["title"], sib["title"])
+        if diff:
+            parts = [f"{axis.replace('_', ' ')} '{mine or 'not stated'}'" for axis, mine, _ in diff]
+            distinguishing.append(
+                f"To report {row['code_dotted']} rather than {sib['code']}, the note must state "
+                + "; ".join(parts)
+                + f" ({sib['code']} is for {', '.join(repr(t or 'not stated') for _, _, t in diff)})."
+            )
+        else:
+            only_mine, only_theirs = word_difference(row["title"], sib["title"])
+            if only_mine or only_theirs:
+                distinguishing.append(
+                    f"To report {row['code_dotted']} rather than {sib['code']}, the note must support "
+                    f"'{' '.join(only_mine) or row['title']}' (not '{' '.join(only_theirs) or sib['title']}')."
+                )
+    flags = []
+    lowered = row["title"].lower()
+    if not row["billable"]:
+        flags.append(f"{row['code_dotted']} is a header, not billable: a claim must carry one of the codes below it.")
+    if "unspecified" in lowered:
+        flags.append(
+            "Unspecified code: use it only when the record does not allow more detail; reviewers query "
+            "for the specific site, side, type or stage."
+        )
+    if (
+        "in diseases classified elsewhere" in lowered
+        or own_notes.get("code_first")
+        or any(n["type"] == "code_first" for n in inherited)
+    ):
+        flags.append(
+            "Code first: the underlying condition must be documented and coded first (manifestation codes "
+            "are never first-listed; Guidelines I.A.13)."
+        )
+    if lowered.startswith(("personal history", "family history", "history of")):
+        flags.append("History code: a resolved condition does not support a current HCC; document current status.")
+    if hcc_mapped:
+        flags.append(
+            "Payment HCC: the condition must be documented with MEAT by an acceptable provider type in a "
+            "face-to-face or telehealth encounter within the data collection year; a problem list alone "
+            "fails RADV review."
+        )
+    if row.get("seventh_char_source") and row["level"] != "extension":
+        flags.append("Needs a 7th character: report one of the full codes below (placeholder X fills empty positions).")
+    return {
+        "specificity": specificity,
+        "distinguishing": distinguishing,
+        "elements": list(load_meat_elements()),
+        "audit_flags": flags,
+    }

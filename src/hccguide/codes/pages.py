@@ -1,0 +1,89 @@
+"""The code page: everything a coder, CDI specialist or analyst needs about one ICD-10-CM code, in one dict.
+
+The shape is documented in docs/code-page.md and is the same for the CLI (--json), `GET /api/codes/{code}` and
+the web page. Every figure is a KB row; the page carries the release id and the source files.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from hccguide.codes import hierarchy
+from hccguide.codes.confused import confused_codes
+from hccguide.codes.hcc import check_payment_year, hcc_entries
+from hccguide.codes.lookup import choose_code_set, find_code
+from hccguide.codes.meat import meat_guidance
+from hccguide.codes.notes import inherit_notes, own_notes, seventh_characters
+from hccguide.kb.open import KB
+
+
+def default_payment_year(today: date) -> int:
+    """The payment year in progress on a date (CMS payment years are calendar years)."""
+    return today.year
+
+
+def _brief(row: dict) -> dict:
+    return {"code": row["code_dotted"], "title": row["title"], "billable": row["billable"]}
+
+
+def code_page(
+    kb: KB, code: str, fy: int | None = None, payment_year: int | None = None, today: date | None = None
+) -> dict:
+    """The code page of `code` (any spelling) for fiscal year `fy` and payment year `payment_year`.
+
+    Defaults: the code set in force `today` (falling back, with `code_set_note`, to the newest loaded) and the
+    payment year in progress today (calendar year). Raises InvalidCode (with suggestions), UnknownFiscalYear,
+    UnknownPaymentYear.
+    """
+    today = today or date.today()
+    choice = choose_code_set(kb, fy, today)
+    py = check_payment_year(kb, payment_year, min(default_payment_year(today), max(kb.payment_years)))
+    row = find_code(kb, code, choice.code_set)
+    ancestor_rows = hierarchy.ancestors(kb, row)
+    sibs = hierarchy.siblings(kb, row)
+    notes = own_notes(kb, row["code_set"], row["code"])
+    inherited = inherit_notes(kb, row, ancestor_rows)
+    chapter, block = hierarchy.chapter_and_block(kb, row)
+    descendants, n_desc = hierarchy.billable_descendants(kb, row)
+    hcc = hcc_entries(kb, row["code"], row["code_set"], py)
+    is_hcc = any(e["mapped"] for e in hcc if e["model"] in ("CMS-HCC V28", "CMS-HCC V24"))
+    py_note = None
+    if any(c["status"] == "proposed" for e in hcc for c in e["coefficients"]):
+        py_note = (
+            f"Payment year {py} coefficients are the CMS Advance Notice (proposed) values; the final Rate "
+            "Announcement table has not been loaded."
+        )
+    return {
+        "code": row["code_dotted"],
+        "code_undotted": row["code"],
+        "title": row["title"],
+        "billable": row["billable"],
+        "level": row["level"],
+        "code_set": row["code_set"],
+        "code_set_note": choice.note,
+        "fiscal_years": hierarchy.code_sets_containing(kb, row["code"]),
+        "chapter": chapter,
+        "block": block,
+        "ancestors": [_brief(a) for a in ancestor_rows],
+        "parent": _brief(ancestor_rows[-1]) if ancestor_rows else None,
+        "children": hierarchy.children(kb, row),
+        "siblings": sibs,
+        "billable_descendants": descendants,
+        "billable_descendant_count": n_desc,
+        "notes": notes,
+        "inherited_notes": inherited,
+        "seventh_characters": seventh_characters(kb, row),
+        "payment_year": py,
+        "payment_year_note": py_note,
+        "hcc": hcc,
+        "is_hcc": is_hcc,
+        "meat": meat_guidance(row, sibs, is_hcc, notes, inherited),
+        "confused_codes": confused_codes(kb, row, sibs, notes["excludes1"], inherited),
+        "kb": {
+            "release_id": kb.release_id,
+            "sources": [
+                {k: s[k] for k in ("source_key", "package", "package_version", "path", "sha256", "official_release")}
+                for s in kb.sources
+            ],
+        },
+    }
