@@ -18,14 +18,16 @@ from hccguide.kb.open import KB
 from hccguide.sources.cdc_tabular import dot
 
 _CODE_SHAPE = re.compile(r"^[A-Z][0-9][0-9A-Z]{1,5}$")
+_DOTTED_SHAPE = re.compile(r"^[A-Z][0-9][0-9A-Z]\.[0-9A-Z]{1,4}$")
 
 
 def normalize_code(raw: str) -> str:
     """'M87.352', 'm87352', ' M87.352 ' -> 'M87352'. Raises InvalidCode for a value that is not code-shaped."""
     if raw is None:
         raise InvalidCode("a code is required", field="code", value=raw, fix="give an ICD-10-CM code such as M87.352")
-    code = raw.strip().upper().replace(".", "").replace(" ", "")
-    if not _CODE_SHAPE.match(code):
+    spelled = raw.strip().upper().replace(" ", "")
+    code = spelled.replace(".", "")
+    if not _CODE_SHAPE.match(code) or ("." in spelled and not _DOTTED_SHAPE.match(spelled)):
         raise InvalidCode(
             f"{raw.strip()!r} is not an ICD-10-CM code",
             field="code",
