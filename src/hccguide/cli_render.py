@@ -245,15 +245,15 @@ def print_kb_info(console: Console, payload: dict) -> None:
         head.add_row("Model", f"{m['model']} (PY {', '.join(str(y) for y in m.get('payment_years', []))})")
     console.print(Panel(head, title="hccguide knowledge base", title_align="left"))
     t = Table(box=box.SIMPLE_HEAD, expand=True, title="Sources", title_justify="left")
-    t.add_column("Source", ratio=2)
+    t.add_column("File (official release)", ratio=1)
     t.add_column("Package", no_wrap=True)
-    t.add_column("File", ratio=2)
     t.add_column("sha256", no_wrap=True, style="dim")
     for s in payload.get("sources", []):
+        cell = Text(str(s.get("path")))
+        cell.append(f"\n{s.get('official_release') or s.get('source_key')}", style="dim")
         t.add_row(
-            Text(str(s.get("official_release") or s.get("source_key"))),
+            cell,
             Text(f"{s.get('package')} {s.get('package_version')}"),
-            Text(str(s.get("path"))),
             Text(str(s.get("sha256", ""))[:16] + "…"),
         )
     console.print(t)
