@@ -7,6 +7,8 @@ codes of another category whose title has the same words but for at most two on 
 
 from __future__ import annotations
 
+from collections import Counter
+
 from hccguide.codes.meat import differing_axes, one_line_difference
 from hccguide.codes.store import CodeStore, code_store
 from hccguide.kb.open import KB
@@ -72,8 +74,8 @@ def _near_titles(store: CodeStore, code_set: str, code: str, limit: int = 40) ->
     """Billable codes of other categories whose title has the same words but for at most NEAR_TITLE_WORDS on
     each side, fewest differences first, as (code, words that differ).
 
-    A qualifying title misses at most two of the code's words, so it has at least one of its three rarest content
-    words: candidates come from those words' posting lists (exact, not a heuristic). Titles with fewer than three
+    A qualifying title misses at most two of the code's words, so it holds at least two of its four rarest
+    content words: candidates come from those words' posting lists (exact, not a heuristic). Titles with fewer than three
     content words are not searched.
     """
     postings = store.title_postings[code_set]
@@ -81,10 +83,14 @@ def _near_titles(store: CodeStore, code_set: str, code: str, limit: int = 40) ->
     content = [w for w in words if w in postings and w not in _FUNCTION_WORDS]
     if len(content) < MIN_CONTENT_WORDS:
         return []  # too short a title for "near-identical" to mean anything
-    rarest = sorted(content, key=lambda w: len(postings[w]))[: NEAR_TITLE_WORDS + 1]
-    candidates: set[str] = set()
+    # A qualifying title misses at most NEAR_TITLE_WORDS of the m rarest content words, so it holds at least
+    # m - NEAR_TITLE_WORDS of them: count hits over those posting lists.
+    rarest = sorted(content, key=lambda w: len(postings[w]))[: NEAR_TITLE_WORDS + 2]
+    hits: Counter[str] = Counter()
     for word in rarest:
-        candidates.update(postings[word])
+        hits.update(postings[word])
+    need = len(rarest) - NEAR_TITLE_WORDS
+    candidates = [c for c, n in hits.items() if n >= need]
     category = code[:3]
     sets = store.title_word_sets[code_set]
     scored = []

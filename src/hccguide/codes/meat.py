@@ -59,8 +59,11 @@ def load_meat_elements() -> tuple[dict, ...]:
     )
 
 
+@cache
 def axis_values(title: str) -> dict[str, str]:
-    """{axis: value found in the title} for every axis whose pattern matches (first match per axis)."""
+    """{axis: value found in the title} for every axis whose pattern matches (first match per axis).
+
+    Cached per title; callers must not mutate the returned dict."""
     out = {}
     lowered = title.lower()
     for axis in load_axes():
