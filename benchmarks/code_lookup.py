@@ -1,0 +1,85 @@
+"""Code page latency: in-process `code_page` and `GET /api/codes/{code}` over HTTP on loopback.
+
+Prints p50/p95/max in milliseconds over a random sample of codes (billable and headers) of the default code set,
+plus the one-off cost of loading the in-memory code store. Targets (issue 3, 2 cores): p95 < 5 ms in-process,
+< 20 ms over HTTP. Uses the current KB (`hccguide kb build` first). Run: uv run python benchmarks/code_lookup.py
+"""
+
+from __future__ import annotations
+
+import random
+import socket
+import statistics
+import threading
+import time
+
+import httpx
+import uvicorn
+
+from hccguide.codes.pages import code_page
+from hccguide.codes.store import code_store
+from hccguide.kb.open import shared_kb
+from hccguide.web.app import create_app
+
+SAMPLE = 2000
+HTTP_SAMPLE = 1000
+
+
+def _percentiles(ms: list[float]) -> str:
+    ms = sorted(ms)
+    return (
+        f"p50 {ms[len(ms) // 2]:.2f} ms  p95 {ms[int(len(ms) * 0.95)]:.2f} ms  max {ms[-1]:.2f} ms  "
+        f"mean {statistics.fmean(ms):.2f} ms  (n={len(ms)})"
+    )
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def main() -> None:
+    kb = shared_kb()
+    started = time.perf_counter()
+    code_store(kb)
+    print(f"release {kb.release_id}")
+    print(f"code store load: {time.perf_counter() - started:.2f} s")
+    codes = [
+        r["code_dotted"] for r in kb.query("SELECT code_dotted FROM codes WHERE code_set = ?", [kb.default_code_set])
+    ]
+    rng = random.Random(20261124)
+    sample = rng.sample(codes, SAMPLE)
+    timings = []
+    for code in sample:
+        t = time.perf_counter()
+        code_page(kb, code, fy=2026, payment_year=2026)
+        timings.append((time.perf_counter() - t) * 1000)
+    print(f"in-process code_page (first call per code): {_percentiles(timings)}")
+    timings = []
+    for code in sample[:500]:
+        t = time.perf_counter()
+        code_page(kb, code, fy=2026, payment_year=2026)
+        timings.append((time.perf_counter() - t) * 1000)
+    print(f"in-process code_page (repeat):              {_percentiles(timings)}")
+
+    port = _free_port()
+    server = uvicorn.Server(uvicorn.Config(create_app(), host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    while not server.started:
+        time.sleep(0.05)
+    timings = []
+    with httpx.Client(base_url=f"http://127.0.0.1:{port}") as client:
+        for code in sample[:HTTP_SAMPLE]:
+            t = time.perf_counter()
+            response = client.get(f"/api/codes/{code}", params={"fy": 2026, "payment_year": 2026})
+            timings.append((time.perf_counter() - t) * 1000)
+            assert response.status_code == 200, (code, response.status_code)
+    server.should_exit = True
+    thread.join(timeout=10)
+    print(f"HTTP GET /api/codes/{{code}} (loopback):     {_percentiles(timings)}")
+
+
+if __name__ == "__main__":
+    main()
