@@ -180,10 +180,14 @@ _CODES: dict[str, frozenset[str]] = {}
 
 
 def valid_codes(kb: KB) -> frozenset[str]:
-    """Every billable ICD-10-CM code (undotted) of every code set in the KB."""
+    """Every billable ICD-10-CM code (undotted) of every code set in the KB, plus every code of a CMS dx→CC mapping
+    (a few codes of the PY2025/2026 mappings were deleted from the FY2026 code set but are valid for earlier dates
+    of service, e.g. D71)."""
     with _LOCK:
         if kb.release_id not in _CODES:
-            rows = kb.cursor().execute("SELECT DISTINCT code FROM codes WHERE billable").fetchall()
+            rows = (
+                kb.cursor().execute("SELECT code FROM codes WHERE billable UNION SELECT code FROM dx_to_cc").fetchall()
+            )
             _CODES[kb.release_id] = frozenset(r[0] for r in rows)
         return _CODES[kb.release_id]
 

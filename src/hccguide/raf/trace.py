@@ -64,7 +64,8 @@ class ScoreResult:
 
     @property
     def hccs(self) -> list[str]:
-        return self.main.hccs
+        """Payment HCCs that entered the score (empty for demographic-only segments: new enrollee, transplant)."""
+        return self.main.hccs if self.main.segment.scores_hccs else []
 
     def to_dict(self) -> dict[str, Any]:
         """The documented JSON shape (docs/raf.md)."""

@@ -1,0 +1,697 @@
+"""Batch scoring: the RAF steps as SQL over the member and diagnosis tables (DuckDB, embedded default).
+
+The statements are written once (DuckDB dialect) by `batch_statements()` and run unchanged on DuckDB, or transpiled
+with sqlglot to Spark SQL by engine_spark.py. The rules they use are the same data as the one-member path:
+- demographic terms and segments come from segments.py itself: the distinct demographic keys of the input are
+  scored by `select_segment` in Python and joined back (a few thousand keys for millions of members);
+- dx→CC, edits, hierarchies, coefficients and labels are the KB rows of `tables.load_tables`;
+- disease groups and interactions are interactions.csv;
+- rounding is `steps.round_cms` written as SQL (floor(x·1000 + 0.5 + 1e-9) / 1000).
+
+Inputs (docs/raf.md): members(member_id, age | date_of_birth, sex, dual_status, orec, crec, lti, new_enrollee, esrd,
+snp, graft_months, low_income), diagnoses(member_id, dx_code, date_of_service). Rejected rows carry a reason;
+rows in = rows out + rows rejected, for members and for diagnoses.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from hccguide.errors import BadInput
+from hccguide.kb.open import KB
+from hccguide.raf.segments import Demographics, select_segment
+from hccguide.raf.tables import ModelTables, blend_of, load_tables, resolve_model, valid_codes
+
+MEMBER_COLUMNS = (
+    "member_id",
+    "age",
+    "date_of_birth",
+    "sex",
+    "dual_status",
+    "orec",
+    "crec",
+    "lti",
+    "new_enrollee",
+    "esrd",
+    "snp",
+    "graft_months",
+    "low_income",
+)
+DX_COLUMNS = ("member_id", "dx_code", "date_of_service")
+REQUIRED_MEMBER = ("member_id", "sex")
+REQUIRED_DX = ("member_id", "dx_code")
+DEMO_KEY = ("age", "sex", "dual", "orec", "lti", "new_enrollee", "esrd", "snp", "graft_months", "low_income")
+
+Progress = Callable[[str, float], None]
+
+
+def _bool_sql(col: str) -> str:
+    return f"CASE WHEN upper(trim(CAST({col} AS VARCHAR))) IN ('1', 'TRUE', 'T', 'Y', 'YES') THEN TRUE ELSE FALSE END"
+
+
+def _round_sql(expr: str) -> str:
+    """steps.round_cms as SQL."""
+    return f"(floor(({expr}) * 1000 + 0.5 + 1e-9) / 1000)"
+
+
+@dataclass
+class RefRows:
+    """Reference rows of one model as Arrow tables, ready to register in any engine."""
+
+    model: str
+    tables: dict[str, pa.Table]
+
+
+def reference_rows(t: ModelTables) -> RefRows:
+    """dx_to_cc, edits, hierarchy, coefficients, groups and interactions of one model as Arrow tables."""
+    dx = [(code, cc) for code, ccs in t.dx_to_cc.items() for cc in ccs]
+    edits = [
+        (e.code, e.edit_type, e.sex, e.age_min, e.age_max, e.action, e.cc_override)
+        for rules in t.edits.values()
+        for e in rules
+    ]
+    hier = [(p, c) for p, cs in t.hierarchy.items() for c in cs]
+    coef = [(s, term, name, v) for (s, term), (name, v) in t.coefficients.items()]
+    groups = [(g, cc) for g, ccs in t.spec.groups.items() for cc in ccs]
+    inter = [(i.name, f, len(set(i.factors))) for i in t.spec.interactions for f in set(i.factors)]
+    return RefRows(
+        t.model,
+        {
+            "ref_dx": pa.table({"code": [r[0] for r in dx], "cc": [r[1] for r in dx]}),
+            "ref_edits": pa.table(
+                {
+                    "code": [r[0] for r in edits],
+                    "edit_type": [r[1] for r in edits],
+                    "sex": pa.array([r[2] for r in edits], pa.int32()),
+                    "age_min": pa.array([r[3] for r in edits], pa.int32()),
+                    "age_max": pa.array([r[4] for r in edits], pa.int32()),
+                    "action": [r[5] for r in edits],
+                    "cc_override": pa.array([r[6] for r in edits], pa.string()),
+                }
+            ),
+            "ref_hier": pa.table(
+                {
+                    "parent": pa.array([r[0] for r in hier], pa.string()),
+                    "child": pa.array([r[1] for r in hier], pa.string()),
+                }
+            ),
+            "ref_coef": pa.table(
+                {
+                    "segment": [r[0] for r in coef],
+                    "term": [r[1] for r in coef],
+                    "coefficient": [r[2] for r in coef],
+                    "value": pa.array([r[3] for r in coef], pa.float64()),
+                }
+            ),
+            "ref_groups": pa.table(
+                {
+                    "grp": pa.array([r[0] for r in groups], pa.string()),
+                    "cc": pa.array([r[1] for r in groups], pa.string()),
+                }
+            ),
+            "ref_inter": pa.table(
+                {
+                    "name": pa.array([r[0] for r in inter], pa.string()),
+                    "factor": pa.array([r[1] for r in inter], pa.string()),
+                    "nfactors": pa.array([r[2] for r in inter], pa.int32()),
+                }
+            ),
+        },
+    )
+
+
+def prepare_statements(
+    payment_year: int, as_of: date | None, model_year: tuple[date, date] | None, check_dates: bool
+) -> list[tuple[str, str]]:
+    """Validation SQL: members and diagnoses → clean tables and rejects. Inputs: views src_members, src_dx, ref_codes."""
+    when = as_of or date(payment_year, 2, 1)
+    a = f"DATE '{when.isoformat()}'"
+    dob = "TRY_CAST(date_of_birth AS DATE)"
+    age_from_dob = (
+        f"(year({a}) - year({dob}) - CASE WHEN month({a}) < month({dob}) OR (month({a}) = month({dob}) "
+        f"AND day({a}) < day({dob})) THEN 1 ELSE 0 END)"
+    )
+    dual = (
+        "CASE WHEN dual_status IS NULL OR trim(CAST(dual_status AS VARCHAR)) = '' THEN 'non' "
+        "WHEN lower(trim(CAST(dual_status AS VARCHAR))) IN ('non', 'none', 'no') THEN 'non' "
+        "WHEN lower(trim(CAST(dual_status AS VARCHAR))) = 'partial' THEN 'partial' "
+        "WHEN lower(trim(CAST(dual_status AS VARCHAR))) = 'full' THEN 'full' "
+        "WHEN lpad(trim(CAST(dual_status AS VARCHAR)), 2, '0') IN ('02', '04', '08') THEN 'full' "
+        "WHEN lpad(trim(CAST(dual_status AS VARCHAR)), 2, '0') IN ('01', '03', '05', '06') THEN 'partial' "
+        "WHEN upper(lpad(trim(CAST(dual_status AS VARCHAR)), 2, '0')) IN ('00', '07', '09', '10', 'NA') THEN 'non' "
+        "ELSE NULL END"
+    )
+    sex = (
+        "CASE upper(trim(CAST(sex AS VARCHAR))) WHEN 'F' THEN 'F' WHEN '2' THEN 'F' WHEN 'FEMALE' THEN 'F' "
+        "WHEN 'M' THEN 'M' WHEN '1' THEN 'M' WHEN 'MALE' THEN 'M' ELSE NULL END"
+    )
+    orec = "coalesce(nullif(trim(CAST(orec AS VARCHAR)), ''), '0')"
+    mem = f"""
+SELECT rn, CAST(member_id AS VARCHAR) AS member_id,
+  CASE WHEN date_of_birth IS NOT NULL THEN {age_from_dob} ELSE TRY_CAST(age AS INTEGER) END AS age,
+  {sex} AS sex, {dual} AS dual, {orec} AS orec,
+  {_bool_sql("lti")} AS lti, {_bool_sql("new_enrollee")} AS new_enrollee, {_bool_sql("esrd")} AS esrd,
+  {_bool_sql("snp")} AS snp, TRY_CAST(graft_months AS INTEGER) AS graft_months,
+  {_bool_sql("low_income")} AS low_income,
+  CAST(date_of_birth AS VARCHAR) AS dob_raw, {dob} AS dob, CAST(age AS VARCHAR) AS age_raw,
+  CAST(sex AS VARCHAR) AS sex_raw, CAST(dual_status AS VARCHAR) AS dual_raw, CAST(orec AS VARCHAR) AS orec_raw,
+  CAST(graft_months AS VARCHAR) AS graft_raw
+FROM src_members"""
+    reason = f"""
+CASE
+  WHEN m.member_id IS NULL OR trim(m.member_id) = '' THEN 'missing required demographic: member_id'
+  WHEN d.n > 1 THEN 'duplicate member'
+  WHEN m.dob_raw IS NOT NULL AND m.dob IS NULL THEN 'invalid date: date_of_birth'
+  WHEN m.dob IS NOT NULL AND m.dob > {a} THEN 'invalid date: date_of_birth after the age reference date'
+  WHEN m.age IS NULL AND m.age_raw IS NOT NULL THEN 'invalid age'
+  WHEN m.age IS NULL THEN 'missing required demographic: age'
+  WHEN m.age < 0 OR m.age > 125 THEN 'invalid age'
+  WHEN m.sex IS NULL AND (m.sex_raw IS NULL OR trim(m.sex_raw) = '') THEN 'missing required demographic: sex'
+  WHEN m.sex IS NULL THEN 'invalid sex'
+  WHEN m.dual IS NULL THEN 'invalid dual_status'
+  WHEN m.orec NOT IN ('0', '1', '2', '3') THEN 'invalid orec'
+  WHEN m.graft_raw IS NOT NULL AND trim(m.graft_raw) <> '' AND (m.graft_months IS NULL OR m.graft_months < 0)
+    THEN 'invalid graft_months'
+  ELSE NULL END"""
+    out = [
+        ("mem_parsed", mem),
+        (
+            "mem_checked",
+            f"""
+SELECT m.*, {reason} AS reason,
+  CASE WHEN d.n > 1 THEN 'member_id' WHEN m.dob_raw IS NOT NULL AND m.dob IS NULL THEN 'date_of_birth'
+       WHEN m.age IS NULL THEN 'age' WHEN m.sex IS NULL THEN 'sex' WHEN m.dual IS NULL THEN 'dual_status'
+       WHEN m.orec NOT IN ('0', '1', '2', '3') THEN 'orec' ELSE 'member_id' END AS field
+FROM mem_parsed m LEFT JOIN (SELECT member_id, count(*) AS n FROM mem_parsed GROUP BY member_id) d
+  ON m.member_id = d.member_id""",
+        ),
+        ("mem", "SELECT * FROM mem_checked WHERE reason IS NULL"),
+        (
+            "dx_parsed",
+            """
+SELECT rn, CAST(member_id AS VARCHAR) AS member_id, CAST(dx_code AS VARCHAR) AS dx_raw,
+  upper(replace(trim(CAST(dx_code AS VARCHAR)), '.', '')) AS code,
+  CAST(date_of_service AS VARCHAR) AS dos_raw, TRY_CAST(date_of_service AS DATE) AS dos
+FROM src_dx""",
+        ),
+    ]
+    year_check = ""
+    if check_dates and model_year:
+        lo, hi = model_year
+        year_check = (
+            f"WHEN x.dos IS NOT NULL AND (x.dos < DATE '{lo.isoformat()}' OR x.dos > DATE '{hi.isoformat()}') "
+            f"THEN 'date of service outside the model year ({lo.year} dates of service for PY{payment_year})'"
+        )
+    out.append(
+        (
+            "dx_checked",
+            f"""
+SELECT x.*, CASE
+  WHEN x.member_id IS NULL OR NOT EXISTS (SELECT 1 FROM mem_parsed p WHERE p.member_id = x.member_id)
+    THEN 'unknown member'
+  WHEN NOT EXISTS (SELECT 1 FROM mem g WHERE g.member_id = x.member_id) THEN 'member rejected'
+  WHEN x.code IS NULL OR x.code = '' THEN 'missing dx code'
+  WHEN x.dos_raw IS NOT NULL AND trim(x.dos_raw) <> '' AND x.dos IS NULL THEN 'invalid date'
+  {year_check}
+  WHEN NOT EXISTS (SELECT 1 FROM ref_codes c WHERE c.code = x.code) THEN 'unknown code'
+  ELSE NULL END AS reason
+FROM dx_parsed x""",
+        )
+    )
+    out.append(("dx", "SELECT member_id, code FROM dx_checked WHERE reason IS NULL"))
+    out.append(
+        (
+            "rejects",
+            """
+SELECT 'members' AS source, rn AS row_number, member_id, field, CASE field WHEN 'age' THEN age_raw
+  WHEN 'sex' THEN sex_raw WHEN 'dual_status' THEN dual_raw WHEN 'orec' THEN orec_raw WHEN 'date_of_birth' THEN dob_raw
+  ELSE member_id END AS value, reason
+FROM mem_checked WHERE reason IS NOT NULL
+UNION ALL
+SELECT 'diagnoses' AS source, rn AS row_number, member_id,
+  CASE WHEN reason LIKE '%date%' THEN 'date_of_service' WHEN reason LIKE '%member%' THEN 'member_id'
+       ELSE 'dx_code' END AS field,
+  CASE WHEN reason LIKE '%date%' THEN dos_raw WHEN reason LIKE '%member%' THEN member_id ELSE dx_raw END AS value,
+  reason
+FROM dx_checked WHERE reason IS NOT NULL""",
+        )
+    )
+    return out
+
+
+def model_statements(
+    tag: str, model: str, payment_year: int, normalization_factor: float | None, heart_patch: bool, hcc_prefix: str
+) -> list[tuple[str, str]]:
+    """The RAF steps for one model as SQL. Inputs: views mem_{tag} (members to score with this model, with demographic
+    key columns), demo_{tag} (key → segment, term, kind), demo_seg_{tag} (key → segment, disabled, aged, scores_hccs),
+    dx, and the ref_*_{tag} reference tables. Output: scores_{tag}(member_id, model, segment, risk_score,
+    risk_score_normalized, hccs)."""
+    key_join = " AND ".join(
+        f"coalesce(CAST(m.{k} AS VARCHAR), '~') = coalesce(CAST(k.{k} AS VARCHAR), '~')" for k in DEMO_KEY
+    )
+    t = tag
+    norm = _round_sql(f"s.risk_score / {normalization_factor!r}") if normalization_factor else "CAST(NULL AS DOUBLE)"
+    stmts = [
+        (
+            f"mseg_{t}",
+            f"""
+SELECT m.member_id, m.age, m.sex, k.segment, k.disabled, k.aged, k.scores_hccs
+FROM mem_{t} m JOIN demo_seg_{t} k ON {key_join}""",
+        ),
+        (
+            f"dterms_{t}",
+            f"""
+SELECT m.member_id, k.segment, k.term FROM mem_{t} m JOIN demo_{t} k ON {key_join}""",
+        ),
+        # map_dx_to_cc (CMS ICD-10 mapping of the payment year)
+        (
+            f"dxcc_{t}",
+            f"""
+SELECT DISTINCT d.member_id, d.code, r.cc, s.age, s.sex
+FROM dx d JOIN mseg_{t} s ON d.member_id = s.member_id JOIN ref_dx_{t} r ON d.code = r.code
+WHERE s.scores_hccs""",
+        ),
+        # apply_edits (CMS model software age/sex edits and MCE age conditions)
+        (
+            f"cc_edit_{t}",
+            f"""
+SELECT DISTINCT member_id, cc FROM (
+  SELECT x.member_id,
+    CASE WHEN e.code IS NOT NULL AND (
+           (e.edit_type = 'sex' AND e.sex = CASE WHEN x.sex = 'F' THEN 2 ELSE 1 END)
+        OR (e.edit_type <> 'sex' AND ((e.age_max IS NOT NULL AND x.age <= e.age_max)
+                                   OR (e.age_min IS NOT NULL AND x.age >= e.age_min))))
+         THEN CASE WHEN e.action = 'override' THEN e.cc_override ELSE NULL END
+         ELSE x.cc END AS cc
+  FROM dxcc_{t} x LEFT JOIN ref_edits_{t} e ON x.code = e.code) y
+WHERE cc IS NOT NULL""",
+        ),
+    ]
+    if heart_patch:
+        # CMS-HCC V28 model software V2826T1M heart patch: CC223 needs another heart-failure CC
+        stmts.append(
+            (
+                f"cc_{t}",
+                f"""
+SELECT c.member_id, c.cc FROM cc_edit_{t} c
+WHERE c.cc <> '223' OR EXISTS (SELECT 1 FROM cc_edit_{t} o WHERE o.member_id = c.member_id
+  AND o.cc IN ('221', '222', '224', '225', '226'))""",
+            )
+        )
+    else:
+        stmts.append((f"cc_{t}", f"SELECT member_id, cc FROM cc_edit_{t}"))
+    stmts += [
+        # apply_hierarchies
+        (
+            f"hcc_{t}",
+            f"""
+SELECT c.member_id, c.cc FROM cc_{t} c
+WHERE NOT EXISTS (SELECT 1 FROM cc_{t} p JOIN ref_hier_{t} h ON p.cc = h.parent
+                  WHERE p.member_id = c.member_id AND h.child = c.cc)""",
+        ),
+        # add_interactions: factors present → interactions whose every factor is present; count variables
+        (
+            f"factor_{t}",
+            f"""
+SELECT DISTINCT h.member_id, g.grp AS factor FROM hcc_{t} h JOIN ref_groups_{t} g ON h.cc = g.cc
+UNION ALL SELECT member_id, 'DISABLED' AS factor FROM mseg_{t} WHERE disabled AND scores_hccs
+UNION ALL SELECT member_id, 'NONAGED' AS factor FROM mseg_{t} WHERE NOT aged AND scores_hccs""",
+        ),
+        (
+            f"inter_{t}",
+            f"""
+SELECT f.member_id, i.name FROM factor_{t} f JOIN ref_inter_{t} i ON f.factor = i.factor
+GROUP BY f.member_id, i.name, i.nfactors HAVING count(*) = i.nfactors""",
+        ),
+        # sum_coefficients over every term of every member
+        (
+            f"terms_{t}",
+            f"""
+SELECT member_id, segment, term FROM dterms_{t}
+UNION ALL SELECT h.member_id, s.segment, '{hcc_prefix}' || h.cc AS term
+  FROM hcc_{t} h JOIN mseg_{t} s ON h.member_id = s.member_id
+UNION ALL SELECT i.member_id, s.segment, i.name AS term FROM inter_{t} i JOIN mseg_{t} s ON i.member_id = s.member_id
+UNION ALL SELECT c.member_id, s.segment, CASE WHEN c.n >= 10 THEN 'D10P' ELSE 'D' || CAST(c.n AS VARCHAR) END AS term
+  FROM (SELECT member_id, count(*) AS n FROM hcc_{t} GROUP BY member_id) c JOIN mseg_{t} s ON c.member_id = s.member_id""",
+        ),
+        (
+            f"raw_{t}",
+            f"""
+SELECT s.member_id, s.segment, round(coalesce(sum(r.value), 0), 3) AS risk_score
+FROM mseg_{t} s LEFT JOIN terms_{t} x ON s.member_id = x.member_id
+  LEFT JOIN ref_coef_{t} r ON x.segment = r.segment AND x.term = r.term
+GROUP BY s.member_id, s.segment""",
+        ),
+        (f"hcclist_{t}", f"SELECT member_id, {{HCC_LIST}} AS hccs FROM hcc_{t} GROUP BY member_id"),
+        # normalize (CMS rounding: 3 decimals)
+        (
+            f"scores_{t}",
+            f"""
+SELECT s.member_id, '{model}' AS model, {payment_year} AS payment_year, s.segment, s.risk_score,
+  {norm} AS risk_score_normalized, coalesce(l.hccs, {{HCC_EMPTY}}) AS hccs
+FROM raw_{t} s LEFT JOIN hcclist_{t} l ON s.member_id = l.member_id""",
+        ),
+    ]
+    return stmts
+
+
+HCC_LIST_DUCKDB = "list(cc ORDER BY TRY_CAST(cc AS INTEGER))"
+HCC_EMPTY_DUCKDB = "CAST([] AS VARCHAR[])"
+
+
+def demographic_rows(keys: list[dict[str, Any]], model: str) -> tuple[pa.Table, pa.Table]:
+    """Score each distinct demographic key with segments.select_segment (the one definition of segments).
+
+    Returns (demo: key + segment + term rows, demo_seg: key + segment + flags)."""
+    demo: dict[str, list] = {k: [] for k in (*DEMO_KEY, "segment", "term")}
+    seg_rows: dict[str, list] = {k: [] for k in (*DEMO_KEY, "segment", "disabled", "aged", "scores_hccs")}
+    for k in keys:
+        d = Demographics(
+            age=k["age"],
+            sex=k["sex"],
+            dual=k["dual"],
+            medicaid=k["dual"] in ("full", "partial"),
+            orec=k["orec"],
+            aged=k["age"] >= 65,
+            disabled=k["age"] < 65 and k["orec"] != "0",
+            origds=k["orec"] == "1" and not (k["age"] < 65 and k["orec"] != "0"),
+            lti=k["lti"],
+            new_enrollee=k["new_enrollee"],
+            esrd=k["esrd"],
+            snp=k["snp"],
+            graft_months=k["graft_months"],
+            low_income=k["low_income"],
+        )
+        seg = select_segment(d, model)
+        for col in DEMO_KEY:
+            seg_rows[col].append(k[col])
+        seg_rows["segment"].append(seg.segment)
+        seg_rows["disabled"].append(d.disabled)
+        seg_rows["aged"].append(d.aged)
+        seg_rows["scores_hccs"].append(seg.scores_hccs)
+        for s, term in [(seg.segment, x) for x in seg.demographic_terms] + list(seg.extra_terms):
+            for col in DEMO_KEY:
+                demo[col].append(k[col])
+            demo["segment"].append(s)
+            demo["term"].append(term)
+    schema_key = [
+        pa.field("age", pa.int32()),
+        pa.field("sex", pa.string()),
+        pa.field("dual", pa.string()),
+        pa.field("orec", pa.string()),
+        pa.field("lti", pa.bool_()),
+        pa.field("new_enrollee", pa.bool_()),
+        pa.field("esrd", pa.bool_()),
+        pa.field("snp", pa.bool_()),
+        pa.field("graft_months", pa.int32()),
+        pa.field("low_income", pa.bool_()),
+    ]
+    demo_t = pa.table(
+        demo, schema=pa.schema([*schema_key, pa.field("segment", pa.string()), pa.field("term", pa.string())])
+    )
+    seg_t = pa.table(
+        seg_rows,
+        schema=pa.schema(
+            [
+                *schema_key,
+                pa.field("segment", pa.string()),
+                pa.field("disabled", pa.bool_()),
+                pa.field("aged", pa.bool_()),
+                pa.field("scores_hccs", pa.bool_()),
+            ]
+        ),
+    )
+    return demo_t, seg_t
+
+
+@dataclass
+class BatchPlan:
+    """Which models run for which members, and how the payment score is formed."""
+
+    requested: str
+    payment_year: int
+    runs: list[tuple[str, str, str]]  # (tag, model, member filter SQL over mem)
+    blend: dict[str, float]
+    ma_coding_adjustment: float | None
+    tables: dict[str, ModelTables] = field(default_factory=dict)
+
+
+def plan_batch(kb: KB, model: str, payment_year: int, route_esrd: bool = True) -> BatchPlan:
+    """CMS-HCC: every model of the payment-year blend for non-ESRD members (+ the requested one), and ESRD V24 for
+    ESRD members (CMS scores ESRD enrollees with the ESRD model). Other models: one run for everybody."""
+    requested = resolve_model(model)
+    runs: list[tuple[str, str, str]] = []
+    blend: dict[str, float] = {}
+    adj = None
+    if requested in ("CMS-HCC V28", "CMS-HCC V24"):
+        blend = blend_of(payment_year)
+        non_esrd = "NOT esrd" if route_esrd else "TRUE"
+        models = list(dict.fromkeys([requested, *blend]))
+        for m in models:
+            runs.append((m.split()[-1].lower(), m, non_esrd))
+        if route_esrd:
+            runs.append(("esrd", "CMS-HCC ESRD V24", "esrd"))
+        adj = load_tables(kb, requested, payment_year).constants.ma_coding_adjustment
+    else:
+        runs.append((requested.split()[-1].lower() + "x", requested, "TRUE"))
+        adj = load_tables(kb, requested, payment_year).constants.ma_coding_adjustment
+    plan = BatchPlan(requested, payment_year, runs, blend, adj)
+    for _, m, _ in runs:
+        plan.tables[m] = load_tables(kb, m, payment_year)
+    return plan
+
+
+def final_statement(plan: BatchPlan, release_id: str) -> str:
+    """Union the model runs: requested model's scores for non-ESRD members, ESRD model for ESRD members, and the
+    payment score: blend of normalized scores (rounded), × (1 − MA coding adjustment), rounded (CMS)."""
+    parts = []
+    tag_of = {m: tag for tag, m, _ in plan.runs}
+    req_tag = tag_of[plan.requested]
+    adj = plan.ma_coding_adjustment
+    if plan.blend and plan.requested in plan.blend and adj is not None:
+        pieces = " + ".join(f"{w!r} * b_{tag_of[m]}.risk_score_normalized" for m, w in plan.blend.items())
+        joins = " ".join(
+            f"LEFT JOIN scores_{tag_of[m]} b_{tag_of[m]} ON s.member_id = b_{tag_of[m]}.member_id"
+            for m in plan.blend
+            if tag_of[m] != req_tag
+        )
+        for m in plan.blend:
+            if tag_of[m] == req_tag:
+                pieces = pieces.replace(f"b_{req_tag}.", "s.")
+        pay = _round_sql(f"{_round_sql(pieces)} * (1 - {adj!r})")
+        parts.append(
+            f"SELECT s.member_id, s.model, s.payment_year, s.segment, s.risk_score, s.risk_score_normalized, "
+            f"{pay} AS risk_score_payment, s.hccs FROM scores_{req_tag} s {joins}"
+        )
+    else:
+        pay = (
+            _round_sql(f"s.risk_score_normalized * (1 - {adj!r})")
+            if (adj is not None and not plan.blend)
+            else "CAST(NULL AS DOUBLE)"
+        )
+        parts.append(
+            f"SELECT s.member_id, s.model, s.payment_year, s.segment, s.risk_score, s.risk_score_normalized, "
+            f"{pay} AS risk_score_payment, s.hccs FROM scores_{req_tag} s"
+        )
+    if "esrd" in tag_of.values() and plan.requested != "CMS-HCC ESRD V24":
+        e = plan.tables["CMS-HCC ESRD V24"].constants
+        pay = (
+            _round_sql(f"s.risk_score_normalized * (1 - {e.ma_coding_adjustment!r})")
+            if e.ma_coding_adjustment is not None
+            else "CAST(NULL AS DOUBLE)"
+        )
+        parts.append(
+            f"SELECT s.member_id, s.model, s.payment_year, s.segment, s.risk_score, s.risk_score_normalized, "
+            f"{pay} AS risk_score_payment, s.hccs FROM scores_esrd s"
+        )
+    body = "\nUNION ALL\n".join(parts)
+    return (
+        f"SELECT u.member_id, u.model, u.payment_year, u.segment, u.risk_score, u.risk_score_normalized, "
+        f"u.risk_score_payment, u.hccs, '{release_id}' AS kb_release FROM ({body}) u"
+    )
+
+
+def model_year(payment_year: int) -> tuple[date, date]:
+    """Dates of service the model year of a payment year covers (prospective model: the calendar year before)."""
+    return date(payment_year - 1, 1, 1), date(payment_year - 1, 12, 31)
+
+
+def _source_sql(
+    path: Path,
+    columns: tuple[str, ...],
+    required: tuple[str, ...],
+    column_map: dict[str, str],
+    con: duckdb.DuckDBPyConnection,
+    what: str,
+) -> str:
+    suffix = path.suffix.lower()
+    if suffix in (".parquet", ".pq"):
+        reader = f"read_parquet('{path}')"
+    elif suffix in (".csv", ".txt", ".gz"):
+        reader = f"read_csv('{path}', all_varchar = true, header = true)"
+    else:
+        raise BadInput(f"unsupported {what} file type", field=what, value=str(path), fix="use .parquet or .csv")
+    if not path.is_file():
+        raise BadInput(f"{what} file not found", field=what, value=str(path), fix="check the path")
+    have = [r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {reader}").fetchall()]
+    inverse = {v: k for k, v in column_map.items()}  # standard name -> user column
+    cols = []
+    for c in columns:
+        src = inverse.get(c, c)
+        if src in have:
+            cols.append(f'"{src}" AS {c}')
+        elif c in required:
+            raise BadInput(
+                f"{what} file has no column {src!r}",
+                field=what,
+                value=have,
+                fix=f"add the column or map it with --column-map {c}=YOURS",
+            )
+        else:
+            cols.append(f"CAST(NULL AS VARCHAR) AS {c}")
+    return f"SELECT row_number() OVER () AS rn, {', '.join(cols)} FROM {reader}"
+
+
+@dataclass
+class BatchResult:
+    members_in: int
+    members_scored: int
+    members_rejected: int
+    dx_in: int
+    dx_used: int
+    dx_rejected: int
+    seconds: float
+    summary: dict[str, Any]
+    out: Path | None = None
+    rejects: Path | None = None
+
+
+def run_duckdb(
+    kb: KB,
+    members: Path,
+    diagnoses: Path,
+    *,
+    out: Path | None,
+    rejects: Path | None,
+    model: str = "V28",
+    payment_year: int = 2026,
+    as_of: date | None = None,
+    column_map: dict[str, str] | None = None,
+    check_dates: bool = True,
+    threads: int | None = None,
+    progress: Progress | None = None,
+    con: duckdb.DuckDBPyConnection | None = None,
+) -> BatchResult:
+    """Score a whole file of members with DuckDB; write scores and rejects (parquet or csv by suffix)."""
+    t0 = time.perf_counter()
+    step = progress or (lambda _msg, _frac: None)
+    con = con or duckdb.connect()
+    if threads:
+        con.execute(f"SET threads = {int(threads)}")
+    column_map = column_map or {}
+    plan = plan_batch(kb, model, payment_year)
+    step("reading inputs", 0.05)
+    con.execute(
+        f"CREATE OR REPLACE TEMP VIEW src_members AS "
+        f"{_source_sql(Path(members), MEMBER_COLUMNS, REQUIRED_MEMBER, column_map, con, 'members')}"
+    )
+    con.execute(
+        f"CREATE OR REPLACE TEMP VIEW src_dx AS "
+        f"{_source_sql(Path(diagnoses), DX_COLUMNS, REQUIRED_DX, column_map, con, 'diagnoses')}"
+    )
+    con.register("ref_codes_arrow", pa.table({"code": pa.array(sorted(valid_codes(kb)), pa.string())}))
+    con.execute("CREATE OR REPLACE TEMP TABLE ref_codes AS SELECT * FROM ref_codes_arrow")
+    run_statements(con, prepare_statements(payment_year, as_of, model_year(payment_year), check_dates), step, 0.1, 0.3)
+    run_models(con, plan, step)
+    step("writing", 0.9)
+    con.execute(f"CREATE OR REPLACE TEMP TABLE scores AS {final_statement(plan, kb.release_id)}")
+    res = summarize(con, t0)
+    if out:
+        _write(con, "SELECT * FROM scores ORDER BY member_id", Path(out))
+    if rejects:
+        _write(con, "SELECT * FROM rejects ORDER BY source, row_number", Path(rejects))
+    res.out, res.rejects = out, rejects
+    step("done", 1.0)
+    return res
+
+
+def run_statements(
+    con: duckdb.DuckDBPyConnection, stmts: list[tuple[str, str]], step: Progress, lo: float, hi: float
+) -> None:
+    for i, (name, sql) in enumerate(stmts):
+        step(name, lo + (hi - lo) * i / max(1, len(stmts)))
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS {sql}")
+
+
+def run_models(con: duckdb.DuckDBPyConnection, plan: BatchPlan, step: Progress) -> None:
+    for i, (tag, m, where) in enumerate(plan.runs):
+        t = plan.tables[m]
+        con.execute(f"CREATE OR REPLACE TEMP TABLE mem_{tag} AS SELECT * FROM mem WHERE {where}")
+        keys = [
+            dict(zip(DEMO_KEY, r, strict=True))
+            for r in con.execute(f"SELECT DISTINCT {', '.join(DEMO_KEY)} FROM mem_{tag}").fetchall()
+        ]
+        demo, seg = demographic_rows(keys, m)
+        con.register(f"demo_{tag}_a", demo)
+        con.register(f"demo_seg_{tag}_a", seg)
+        con.execute(f"CREATE OR REPLACE TEMP TABLE demo_{tag} AS SELECT * FROM demo_{tag}_a")
+        con.execute(f"CREATE OR REPLACE TEMP TABLE demo_seg_{tag} AS SELECT * FROM demo_seg_{tag}_a")
+        for name, table in reference_rows(t).tables.items():
+            con.register(f"{name}_{tag}_a", table)
+            con.execute(f"CREATE OR REPLACE TEMP TABLE {name}_{tag} AS SELECT * FROM {name}_{tag}_a")
+        stmts = model_statements(
+            tag,
+            m,
+            plan.payment_year,
+            t.constants.normalization_factor,
+            m == "CMS-HCC V28",
+            "RXHCC" if m.startswith("RxHCC") else "HCC",
+        )
+        stmts = [
+            (n, s.replace("{HCC_LIST}", HCC_LIST_DUCKDB).replace("{HCC_EMPTY}", HCC_EMPTY_DUCKDB)) for n, s in stmts
+        ]
+        lo = 0.3 + 0.6 * i / len(plan.runs)
+        run_statements(con, stmts, step, lo, lo + 0.6 / len(plan.runs))
+
+
+def summarize(con: duckdb.DuckDBPyConnection, t0: float) -> BatchResult:
+    (m_in,) = con.execute("SELECT count(*) FROM mem_checked").fetchone()
+    (m_rej,) = con.execute("SELECT count(*) FROM rejects WHERE source = 'members'").fetchone()
+    (scored,) = con.execute("SELECT count(*) FROM scores").fetchone()
+    (d_in,) = con.execute("SELECT count(*) FROM dx_checked").fetchone()
+    (d_rej,) = con.execute("SELECT count(*) FROM rejects WHERE source = 'diagnoses'").fetchone()
+    (d_used,) = con.execute("SELECT count(*) FROM dx").fetchone()
+    row = con.execute(
+        "SELECT avg(risk_score), quantile_cont(risk_score, [0.1, 0.25, 0.5, 0.75, 0.9, 0.99]), "
+        "avg(risk_score_payment) FROM scores"
+    ).fetchone()
+    reasons = dict(con.execute("SELECT reason, count(*) FROM rejects GROUP BY reason ORDER BY 2 DESC").fetchall())
+    segs = dict(con.execute("SELECT segment, count(*) FROM scores GROUP BY segment ORDER BY 2 DESC").fetchall())
+    summary = {
+        "members_in": m_in,
+        "members_scored": scored,
+        "members_rejected": m_rej,
+        "diagnoses_in": d_in,
+        "diagnoses_used": d_used,
+        "diagnoses_rejected": d_rej,
+        "risk_score_mean": row[0],
+        "risk_score_percentiles": dict(zip(["p10", "p25", "p50", "p75", "p90", "p99"], row[1] or [], strict=False)),
+        "risk_score_payment_mean": row[2],
+        "reject_reasons": reasons,
+        "segments": segs,
+    }
+    return BatchResult(m_in, scored, m_rej, d_in, d_used, d_rej, time.perf_counter() - t0, summary)
+
+
+def _write(con: duckdb.DuckDBPyConnection, sql: str, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fmt = "PARQUET" if path.suffix.lower() in (".parquet", ".pq") else "CSV, HEADER"
+    con.execute(f"COPY ({sql}) TO '{path}' (FORMAT {fmt})")
