@@ -237,8 +237,10 @@ def print_kb_info(console: Console, payload: dict) -> None:
     for cs in payload.get("code_sets", []):
         head.add_row(
             "Code set",
-            Text(f"{cs['code_set']} ({cs.get('release_label', '')}), dates of service {cs.get('valid_from')} to "
-            f"{cs.get('valid_to')}, {cs.get('billable_count', 0):,} billable codes"),
+            Text(
+                f"{cs['code_set']} ({cs.get('release_label', '')}), dates of service {cs.get('valid_from')} to "
+                f"{cs.get('valid_to')}, {cs.get('billable_count', 0):,} billable codes"
+            ),
         )
     head.add_row("Payment years", ", ".join(str(y) for y in payload.get("payment_years", [])))
     for m in payload.get("models", []):
