@@ -2,7 +2,8 @@
 chapter with a near-identical title, each with a one-line difference.
 
 Sources: the KB `codes` and `notes` tables (CDC tabular of the chosen code set). Near-identical titles: billable
-codes of another category whose title has the same words but for at most two on each side.
+codes of another category whose title has the same words but for at most two on each side, of which at most one
+content word (laterality, episode and similar function words may differ).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from hccguide.kb.open import KB
 from hccguide.sources.cdc_tabular import code_refs, undot
 
 NEAR_TITLE_WORDS = 2  # at most this many words on each side may differ
+MAX_CONTENT_DIFFERENCE = 1  # ... of which at most one content word (not a function word)
 MIN_CONTENT_WORDS = NEAR_TITLE_WORDS + 1  # fewer content words: no near-identical search
 # Words too common to select candidates by (they still count as differences).
 _FUNCTION_WORDS = frozenset(
@@ -81,6 +83,7 @@ def _near_titles(store: CodeStore, code_set: str, code: str, limit: int = 40) ->
     postings = store.title_postings[code_set]
     words = store.title_word_sets[code_set][code]
     content = [w for w in words if w in postings and w not in _FUNCTION_WORDS]
+    content_set = set(content)
     if len(content) < MIN_CONTENT_WORDS:
         return []  # too short a title for "near-identical" to mean anything
     # A qualifying title misses at most NEAR_TITLE_WORDS of the m rarest content words, so it holds at least
@@ -100,7 +103,11 @@ def _near_titles(store: CodeStore, code_set: str, code: str, limit: int = 40) ->
         theirs = sets[other]
         if abs(len(theirs) - len(words)) > NEAR_TITLE_WORDS:
             continue
-        if len(words - theirs) <= NEAR_TITLE_WORDS and len(theirs - words) <= NEAR_TITLE_WORDS:
+        if (
+            len(words - theirs) <= NEAR_TITLE_WORDS
+            and len(theirs - words) <= NEAR_TITLE_WORDS
+            and len(content_set - theirs) <= MAX_CONTENT_DIFFERENCE
+        ):
             scored.append((other, len(words ^ theirs)))
     return sorted(scored, key=lambda s: (s[1], store.codes[(code_set, s[0])]["seq"]))[:limit]
 

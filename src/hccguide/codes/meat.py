@@ -113,21 +113,17 @@ def meat_guidance(
     ]
     distinguishing = []
     for sib in siblings[:12]:
-        diff = differing_axes(row["title"], sib["title"])
-        if diff:
-            parts = [f"{axis.replace('_', ' ')} '{mine or 'not stated'}'" for axis, mine, _ in diff]
-            distinguishing.append(
-                f"To report {row['code_dotted']} rather than {sib['code']}, the note must state "
-                + "; ".join(parts)
-                + f" ({sib['code']} is for {', '.join(repr(t or 'not stated') for _, _, t in diff)})."
-            )
-        else:
-            only_mine, only_theirs = word_difference(row["title"], sib["title"])
-            if only_mine or only_theirs:
-                distinguishing.append(
-                    f"To report {row['code_dotted']} rather than {sib['code']}, the note must support "
-                    f"'{' '.join(only_mine) or row['title']}' (not '{' '.join(only_theirs) or sib['title']}')."
-                )
+        only_mine, only_theirs = word_difference(row["title"], sib["title"])
+        if not only_mine and not only_theirs:
+            continue
+        axes_hint = "; ".join(
+            f"{axis.replace('_', ' ')}: {mine or 'not stated'}"
+            for axis, mine, _ in differing_axes(row["title"], sib["title"])
+        )
+        distinguishing.append(
+            f"To report {row['code_dotted']} rather than {sib['code']} ({sib['title']}), the note must state "
+            f"'{' '.join(only_mine) or row['title']}'" + (f" ({axes_hint})" if axes_hint else "") + "."
+        )
     flags = []
     lowered = row["title"].lower()
     if not row["billable"]:
