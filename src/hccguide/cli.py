@@ -116,6 +116,133 @@ def code_cmd(
     print_code_page(console, page)
 
 
+# ---------------------------------------------------------------------------------------------------- score (RAF)
+@app.command("score")
+@handles_errors
+def score_cmd(
+    model: Annotated[str, typer.Option(help="V28, V24, ESRD-V24 or RxHCC-V08.")] = "V28",
+    payment_year: Annotated[int, typer.Option("--payment-year", help="CMS payment year (2025..2027).")] = 2026,
+    age: Annotated[int | None, typer.Option(help="Age on February 1 of the payment year.")] = None,
+    dob: Annotated[str | None, typer.Option("--dob", help="Date of birth (YYYY-MM-DD), instead of --age.")] = None,
+    sex: Annotated[str | None, typer.Option(help="M or F.")] = None,
+    dual: Annotated[str | None, typer.Option(help="CMS dual code 00..10, or non / partial / full.")] = None,
+    orec: Annotated[str | None, typer.Option(help="Original reason for entitlement 0..3 (default 0).")] = None,
+    lti: Annotated[bool, typer.Option("--lti", help="Long-term institutional.")] = False,
+    new_enrollee: Annotated[bool, typer.Option("--new-enrollee", help="New enrollee.")] = False,
+    esrd: Annotated[bool, typer.Option("--esrd", help="ESRD (scored with the ESRD model).")] = False,
+    snp: Annotated[bool, typer.Option("--snp", help="C-SNP member (SNP new enrollee table).")] = False,
+    graft_months: Annotated[int | None, typer.Option("--graft-months", help="ESRD: months since transplant.")] = None,
+    low_income: Annotated[bool, typer.Option("--low-income", help="RxHCC: low-income subsidy.")] = False,
+    dx: Annotated[str, typer.Option(help="Diagnosis codes, comma separated (dotted or not).")] = "",
+    explain: Annotated[bool, typer.Option("--explain", help="Print the full trace.")] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Score one member (CMS-HCC RAF) and explain it line by line."""
+    from datetime import date as _date
+
+    from hccguide.errors import BadDate
+    from hccguide.kb.open import open_kb
+    from hccguide.raf.segments import Member
+    from hccguide.raf.trace import render_text, score_member
+
+    born = None
+    if dob:
+        try:
+            born = _date.fromisoformat(dob)
+        except ValueError:
+            raise BadDate("date of birth is not a date", field="dob", value=dob, fix="YYYY-MM-DD") from None
+    member = Member(age=age, sex=sex, dual_status=dual, orec=orec, lti=lti, new_enrollee=new_enrollee, esrd=esrd,
+                    snp=snp, graft_months=graft_months, low_income=low_income, date_of_birth=born)
+    codes = [c for c in dx.split(",")] if dx.strip() else []
+    result = score_member(open_kb(), member, codes, model=model, payment_year=payment_year)
+    if as_json:
+        emit_json(result.to_dict())
+        return
+    if explain:
+        for line in render_text(result):
+            console.print(line, highlight=False, markup=False)
+        return
+    pay = "n/a" if result.risk_score_payment is None else f"{result.risk_score_payment:.3f}"
+    norm = "n/a" if result.risk_score_normalized is None else f"{result.risk_score_normalized:.3f}"
+    console.print(f"{result.model} PY{result.payment_year} segment {result.segment}: raw {result.risk_score:.3f}, "
+                  f"normalized {norm}, payment {pay}; HCCs {', '.join(result.hccs) or 'none'}", highlight=False)
+    for w in result.warnings:
+        err_console.print(f"warning: {w}", highlight=False, markup=False)
+
+
+@app.command("score-batch")
+@handles_errors
+def score_batch_cmd(
+    members: Annotated[str, typer.Argument(help="Members file (.parquet or .csv).")],
+    diagnoses: Annotated[str, typer.Argument(help="Diagnoses file (.parquet or .csv).")],
+    out: Annotated[str, typer.Option("--out", help="Scores file to write (.parquet or .csv).")],
+    rejects: Annotated[str | None, typer.Option("--rejects", help="Rejected rows with reasons.")] = None,
+    engine: Annotated[str, typer.Option(help="duckdb (default) or spark.")] = "duckdb",
+    model: Annotated[str, typer.Option(help="V28, V24, ESRD-V24 or RxHCC-V08.")] = "V28",
+    payment_year: Annotated[int, typer.Option("--payment-year", help="CMS payment year.")] = 2026,
+    as_of: Annotated[str | None, typer.Option("--as-of", help="Age reference date for date_of_birth (default Feb 1 of the payment year).")] = None,
+    column_map: Annotated[str | None, typer.Option("--column-map", help="standard=yours pairs, comma separated (member_id=MBI,dx_code=ICD).")] = None,
+    no_date_check: Annotated[bool, typer.Option("--no-date-check", help="Keep diagnoses dated outside the model year.")] = False,
+    master: Annotated[str, typer.Option(help="Spark master URL (engine spark).")] = "local[*]",
+    threads: Annotated[int | None, typer.Option(help="DuckDB threads.")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Score a whole file of members; write scores and rejects; print a summary."""
+    from datetime import date as _date
+    from pathlib import Path as _Path
+
+    from rich.progress import Progress
+
+    from hccguide.errors import BadDate, BadInput
+    from hccguide.kb.open import open_kb
+
+    when = None
+    if as_of:
+        try:
+            when = _date.fromisoformat(as_of)
+        except ValueError:
+            raise BadDate("--as-of is not a date", field="as_of", value=as_of, fix="YYYY-MM-DD") from None
+    cmap: dict[str, str] = {}
+    for pair in (column_map or "").split(","):
+        if pair.strip():
+            if "=" not in pair:
+                raise BadInput("column map entries are standard=yours", field="column_map", value=pair,
+                               fix="e.g. --column-map member_id=MBI,dx_code=ICD10")
+            k, v = pair.split("=", 1)
+            cmap[v.strip()] = k.strip()
+    kwargs = dict(out=_Path(out), rejects=_Path(rejects) if rejects else None, model=model,
+                  payment_year=payment_year, as_of=when, column_map=cmap, check_dates=not no_date_check)
+    with Progress(console=err_console, transient=True, disable=as_json) as bar:
+        task = bar.add_task("scoring", total=1.0)
+
+        def step(msg: str, frac: float) -> None:
+            bar.update(task, completed=frac, description=msg)
+
+        if engine == "duckdb":
+            from hccguide.raf.engine_duckdb import run_duckdb
+
+            res = run_duckdb(open_kb(), _Path(members), _Path(diagnoses), threads=threads, progress=step, **kwargs)
+        elif engine == "spark":
+            from hccguide.raf.engine_spark import run_spark
+
+            res = run_spark(open_kb(), _Path(members), _Path(diagnoses), master=master, progress=step, **kwargs)
+        else:
+            raise BadInput("unknown engine", field="engine", value=engine, fix="duckdb or spark")
+    summary = {**res.summary, "seconds": round(res.seconds, 3), "engine": engine, "out": out, "rejects": rejects}
+    if as_json:
+        emit_json(summary)
+        return
+    console.print(f"members: {res.members_in} in, {res.members_scored} scored, {res.members_rejected} rejected; "
+                  f"diagnoses: {res.dx_in} in, {res.dx_used} used, {res.dx_rejected} rejected "
+                  f"({res.seconds:.1f} s, {engine})", highlight=False)
+    pct = res.summary["risk_score_percentiles"]
+    mean = res.summary["risk_score_mean"]
+    console.print(f"risk score (raw): mean {mean or 0:.3f}; " + ", ".join(f"{k} {v:.3f}" for k, v in pct.items()),
+                  highlight=False)
+    for reason, n in res.summary["reject_reasons"].items():
+        console.print(f"  rejected {n}: {reason}", highlight=False)
+
+
 # ---------------------------------------------------------------------------------------------------- serve
 @app.command("serve")
 @handles_errors
