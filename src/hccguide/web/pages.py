@@ -180,3 +180,35 @@ def _kb_summary() -> dict | None:
     except HccguideError:
         return None
     return {"release_id": kb.release_id, "code_sets": kb.code_sets, "payment_years": kb.payment_years}
+
+
+@router.get("/score", response_class=HTMLResponse)
+def score_page(
+    request: Request,
+    model: str = "V28",
+    payment_year: int = 2026,
+    age: str = "",
+    sex: str = "",
+    dual: str = "",
+    orec: str = "",
+    lti: bool = False,
+    new_enrollee: bool = False,
+    esrd: bool = False,
+    dx: str = "",
+) -> HTMLResponse:
+    """The RAF form; with age and sex filled in, the score and its trace (same data as POST /api/score)."""
+    from hccguide.errors import BadInput
+    from hccguide.raf.segments import Member
+    from hccguide.raf.trace import score_member
+
+    form = {"model": model, "payment_year": payment_year, "age": age, "sex": sex, "dual": dual, "orec": orec,
+            "lti": lti, "new_enrollee": new_enrollee, "esrd": esrd, "dx": dx}
+    result = None
+    if age.strip() or sex.strip():
+        if not age.strip().isdigit():
+            raise BadInput("age must be a whole number", field="age", value=age, fix="e.g. 72")
+        member = Member(age=int(age), sex=sex or None, dual_status=dual or None, orec=orec or None, lti=lti,
+                        new_enrollee=new_enrollee, esrd=esrd)
+        codes = [c for c in dx.replace(" ", ",").split(",") if c.strip()]
+        result = score_member(shared_kb(), member, codes, model=model, payment_year=payment_year).to_dict()
+    return TEMPLATES.TemplateResponse(request, "score.html", {"form": form, "result": result})
