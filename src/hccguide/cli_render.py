@@ -97,7 +97,7 @@ def _hcc_section(page: dict) -> list[Any]:
     summary.add_column("Label", ratio=1)
     summary.add_column("Chronic", no_wrap=True)
     for e in page["hcc"]:
-        chronic = {True: "yes", False: "no"}.get(e.get("is_chronic"), "n/a") if e["mapped"] else ""
+        chronic = {True: "yes", False: "no"}.get(e.get("is_chronic"), "not listed") if e["mapped"] else ""
         summary.add_row(e["model"], e["hcc"] or "-", Text(e["label"] if e["mapped"] else "not mapped"), chronic)
     out.append(summary)
 
