@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
-from peer_compare import compare  # noqa: E402
+from peer_compare import compare
 
 EXPLAINED = {"esrd_model", "new_enrollee_institutional", "orec_esrd_new_enrollee"}
 

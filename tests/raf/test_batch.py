@@ -1,0 +1,127 @@
+"""Batch (DuckDB) == single on the same members; rows in = rows out + rows rejected; the score-batch CLI."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import duckdb
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from typer.testing import CliRunner
+
+from hccguide.cli import app
+from hccguide.raf.engine_duckdb import run_duckdb
+from hccguide.raf.segments import Member
+from hccguide.raf.synthetic import generate, write_files
+from hccguide.raf.trace import score_member
+
+COLS = "member_id, model, segment, risk_score, risk_score_normalized, risk_score_payment, hccs"
+
+
+def _single_rows(kb, members: Path, diagnoses: Path, model: str, year: int) -> dict[str, tuple]:
+    dx: dict[str, list[str]] = {}
+    for mid, code in duckdb.sql(f"SELECT member_id, dx_code FROM '{diagnoses}'").fetchall():
+        dx.setdefault(mid, []).append(code)
+    out = {}
+    for row in duckdb.sql(f"SELECT * FROM '{members}'").fetchall():
+        mid, age, sex, dual, orec, crec, lti, ne, esrd, snp, gm, li = row
+        r = score_member(kb, Member(age=age, sex=sex, dual_status=dual, orec=orec, crec=crec, lti=lti, new_enrollee=ne,
+                                    esrd=esrd, snp=snp, graft_months=gm, low_income=li),
+                         dx.get(mid, []), model=model, payment_year=year)
+        out[mid] = (r.model, r.segment, r.risk_score, r.risk_score_normalized, r.risk_score_payment, r.hccs)
+    return out
+
+
+@pytest.mark.parametrize(("model", "year"), [("V28", 2026), ("V24", 2026), ("V28", 2025)])
+def test_batch_equals_single_on_10k_generated_members(kb, tmp_path: Path, model: str, year: int) -> None:
+    con = duckdb.connect()
+    generate(con, kb, 10_000, payment_year=year, seed=3)
+    m, d = write_files(con, tmp_path)
+    res = run_duckdb(kb, m, d, out=tmp_path / "s.parquet", rejects=tmp_path / "r.parquet", model=model,
+                     payment_year=year)
+    assert res.members_scored == 10_000 and res.members_rejected == 0
+    batch = {r[0]: tuple(r[1:]) for r in duckdb.sql(f"SELECT {COLS} FROM '{tmp_path / 's.parquet'}'").fetchall()}
+    single = _single_rows(kb, m, d, model, year)
+    diff = [k for k in single if single[k] != (*batch[k][:5], list(batch[k][5]))]
+    assert diff == [], [(k, single[k], batch[k]) for k in diff[:5]]
+    assert {s for (_, s, *_rest) in single.values()} >= {"CNA", "CND", "CFA", "CFD", "CPA", "CPD", "INS", "NE", "SNPNE",
+                                                          "DI", "TRANSPLANT", "GNPA"}
+
+
+member_st = st.fixed_dictionaries({
+    "age": st.integers(0, 105), "sex": st.sampled_from(["M", "F", "1", "2"]),
+    "dual_status": st.sampled_from(["00", "01", "02", "03", "04", "05", "06", "08", "full", "partial", "non", None]),
+    "orec": st.sampled_from(["0", "1", "2", "3", None]), "lti": st.booleans(), "new_enrollee": st.booleans(),
+    "esrd": st.booleans(), "snp": st.booleans(), "graft_months": st.one_of(st.none(), st.integers(0, 30)),
+})
+dx_st = st.lists(st.sampled_from(["E11.22", "E1122", "N18.4", "I50.22", "I50.9", "Z95.811", "I50.811", "J44.1",
+                                  "F20.9", "F10.20", "C50.911", "D66", "C34.90", "L89.154", "N18.6", "R51.9",
+                                  "G35", "E11.9", " i10 ", "A41.9", "J96.00", "M87.352"]), max_size=8)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(members=st.lists(st.tuples(member_st, dx_st), min_size=1, max_size=30))
+def test_property_batch_equals_single(kb, tmp_path_factory, members) -> None:
+    folder = tmp_path_factory.mktemp("prop")
+    rows = [{"member_id": f"P{i}", **m} for i, (m, _) in enumerate(members)]
+    dxs = [{"member_id": f"P{i}", "dx_code": c, "date_of_service": "2025-06-01"} for i, (_, ds) in enumerate(members)
+           for c in ds]
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    pq.write_table(pa.Table.from_pylist(rows), folder / "m.parquet")
+    pq.write_table(pa.Table.from_pylist(dxs, schema=pa.schema([("member_id", pa.string()), ("dx_code", pa.string()),
+                                                                ("date_of_service", pa.string())])), folder / "d.parquet")
+    run_duckdb(kb, folder / "m.parquet", folder / "d.parquet", out=folder / "s.parquet", rejects=None)
+    batch = {r[0]: tuple(r[1:]) for r in duckdb.sql(f"SELECT {COLS} FROM '{folder / 's.parquet'}'").fetchall()}
+    for i, (m, ds) in enumerate(members):
+        r = score_member(kb, Member(**m), ds)
+        assert batch[f"P{i}"] == (r.model, r.segment, r.risk_score, r.risk_score_normalized, r.risk_score_payment,
+                                  r.hccs), (m, ds)
+
+
+def test_rows_in_equal_rows_out_plus_rejected(kb, tmp_path: Path) -> None:
+    con = duckdb.connect()
+    generate(con, kb, 5_000, dirty=True, seed=5)
+    m, d = write_files(con, tmp_path, ".csv")
+    res = run_duckdb(kb, m, d, out=tmp_path / "s.csv", rejects=tmp_path / "r.csv")
+    n_members = duckdb.sql(f"SELECT count(*) FROM read_csv('{m}')").fetchall()[0][0]
+    n_dx = duckdb.sql(f"SELECT count(*) FROM read_csv('{d}', all_varchar=true)").fetchall()[0][0]
+    n_scores = duckdb.sql(f"SELECT count(*) FROM read_csv('{tmp_path / 's.csv'}')").fetchall()[0][0]
+    rej = dict(duckdb.sql(f"SELECT source, count(*) FROM read_csv('{tmp_path / 'r.csv'}') GROUP BY 1").fetchall())
+    assert n_members == n_scores + rej["members"] == res.members_in
+    assert n_dx == res.dx_used + rej["diagnoses"]
+    reasons = set(res.summary["reject_reasons"])
+    assert {"unknown code", "invalid date", "missing required demographic: sex", "duplicate member",
+            "unknown member"} <= reasons
+    assert any(r.startswith("date of service outside the model year") for r in reasons)
+
+
+def test_score_batch_cli_with_column_map(kb_home, kb, tmp_path: Path) -> None:
+    con = duckdb.connect()
+    generate(con, kb, 300, seed=9)
+    con.execute("CREATE TABLE m2 AS SELECT member_id AS MBI, * EXCLUDE (member_id, i) FROM gen_members")
+    con.execute(f"COPY m2 TO '{tmp_path / 'm.csv'}' (FORMAT CSV, HEADER)")
+    con.execute(f"COPY (SELECT member_id AS MBI, dx_code AS ICD, date_of_service FROM gen_dx) TO '{tmp_path / 'd.csv'}' "
+                "(FORMAT CSV, HEADER)")
+    result = CliRunner().invoke(app, ["score-batch", str(tmp_path / "m.csv"), str(tmp_path / "d.csv"),
+                                      "--out", str(tmp_path / "s.parquet"), "--rejects", str(tmp_path / "r.parquet"),
+                                      "--column-map", "member_id=MBI,dx_code=ICD", "--json"])
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.output)
+    assert summary["members_scored"] == 300 and summary["members_rejected"] == 0
+    cols = [c[0] for c in duckdb.sql(f"DESCRIBE SELECT * FROM '{tmp_path / 's.parquet'}'").fetchall()]
+    assert cols == ["member_id", "model", "payment_year", "segment", "risk_score", "risk_score_normalized",
+                    "risk_score_payment", "hccs", "kb_release"]
+
+
+def test_score_cli_json_and_error(kb_home, kb) -> None:
+    r = CliRunner().invoke(app, ["score", "--model", "V28", "--payment-year", "2026", "--age", "72", "--sex", "F",
+                                 "--dual", "non", "--dx", "E11.22,N18.4,I50.22", "--explain", "--json"])
+    assert r.exit_code == 0, r.output
+    payload = json.loads(r.output)
+    assert payload["risk_score"] == 1.723 and payload["segment"] == "CNA"
+    r = CliRunner().invoke(app, ["score", "--sex", "F", "--json"])
+    assert r.exit_code == 2 and json.loads(r.output)["error"]["field"] == "age"
