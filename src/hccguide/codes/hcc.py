@@ -89,8 +89,12 @@ def _hierarchy(store: CodeStore, model: str, cc: str, payment_year: int) -> dict
         return {"drops": [], "dropped_by": [], "table_year": None}
     table_year = max([y for y in years if y <= payment_year] or [min(years)])
 
+    prefix = store.models[model]["hcc_prefix"]
+
     def described(ccs: set[str]) -> list[dict]:
-        return [{"cc": c, "label": store.labels.get((model, c))} for c in sorted(ccs, key=_cc_sort)]
+        return [
+            {"hcc": f"{prefix}{c}", "cc": c, "label": store.labels.get((model, c))} for c in sorted(ccs, key=_cc_sort)
+        ]
 
     return {
         "drops": described(store.hierarchy_drops.get((model, table_year, cc), set())),

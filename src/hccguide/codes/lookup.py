@@ -98,21 +98,25 @@ def find_code(kb: KB, raw: str, code_set: str) -> dict:
 
 
 def nearest_codes(kb: KB, code: str, code_set: str, limit: int = 8) -> list[dict]:
-    """Existing codes nearest to a missing one: the longest existing prefix's billable codes first, then codes
-    whose spelling is closest (one typo). Each as {code, title, billable}."""
+    """Existing codes nearest to a missing one, each as {code, title, billable}: codes under the longest existing
+    prefix first (billable before headers), widening the prefix until `limit` are found but never beyond the
+    category; then codes of the same length and first letter whose spelling is closest (a typo)."""
     out: list[dict] = []
     seen: set[str] = set()
+
+    def add(row: dict) -> None:
+        if row["code"] not in seen and len(out) < limit:
+            seen.add(row["code"])
+            out.append({"code": row["code_dotted"], "title": row["title"], "billable": row["billable"]})
+
     for cut in range(len(code) - 1, 2, -1):
-        rows = kb.query(
+        for row in kb.query(
             "SELECT code, code_dotted, title, billable FROM codes WHERE code_set = ? AND code LIKE ? "
             "ORDER BY billable DESC, length(code), seq LIMIT ?",
             [code_set, code[:cut] + "%", limit],
-        )
-        if rows:
-            for row in rows:
-                if row["code"] not in seen:
-                    seen.add(row["code"])
-                    out.append({"code": row["code_dotted"], "title": row["title"], "billable": row["billable"]})
+        ):
+            add(row)
+        if len(out) >= limit:
             break
     if len(out) < limit:
         pool = kb.query(
@@ -121,8 +125,5 @@ def nearest_codes(kb: KB, code: str, code_set: str, limit: int = 8) -> list[dict
         )
         by_code = {r["code"]: r for r in pool}
         for match, _score, _ in process.extract(code, list(by_code), scorer=fuzz.ratio, limit=limit):
-            if match not in seen and len(out) < limit:
-                row = by_code[match]
-                seen.add(match)
-                out.append({"code": row["code_dotted"], "title": row["title"], "billable": row["billable"]})
-    return out[:limit]
+            add(by_code[match])
+    return out

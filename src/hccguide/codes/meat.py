@@ -88,13 +88,15 @@ def differing_axes(title: str, other: str) -> list[tuple[str, str | None, str | 
 
 
 def one_line_difference(title: str, other: str, other_code: str) -> str:
-    """'right' instead of 'left' style summary of how `other` differs from `title`."""
+    """How `other` differs from `title`, in words: "M87.351 says 'right' where this code says 'left'"."""
     only_mine, only_theirs = word_difference(title, other)
     if not only_mine and not only_theirs:
         return f"{other_code} has the same words in another order"
-    theirs = " ".join(only_theirs) or "nothing more"
-    mine = " ".join(only_mine) or "nothing more"
-    return f"{other_code} says '{theirs}' where this code says '{mine}'"
+    if not only_mine:
+        return f"{other_code} adds '{' '.join(only_theirs)}'"
+    if not only_theirs:
+        return f"{other_code} lacks '{' '.join(only_mine)}'"
+    return f"{other_code} says '{' '.join(only_theirs)}' where this code says '{' '.join(only_mine)}'"
 
 
 def meat_guidance(
