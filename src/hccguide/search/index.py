@@ -1,0 +1,326 @@
+"""The encoder search index: every code of one ICD-10-CM code set, built once per KB release and cached on disk.
+
+Source rows (KB tables, see kb/schema.sql): `codes` (titles, levels, parents, 7th-character extensions),
+`notes` with note_type 'inclusion_term' (the inclusion terms printed under a code in the CDC tabular),
+`seventh_characters` (the meanings of each 7th character). The ancestors' titles (via `codes.parent`) are the
+context of a code.
+
+One document per category, subcategory and code (the 7th-character extensions, S72.001A etc., are not separate
+documents: they are reached through their 6-character code, whose document carries every 7th-character meaning
+so that 'initial', 'subsequent', 'sequela' and fracture words match it; rank.py then picks the extension).
+
+Retrieval uses tantivy (BM25 over the fields title, incl, ctx, ext; measured against bm25s in docs/search.md);
+re-ranking (rank.py) uses the per-document names and tokens kept in `SearchIndex.docs`.
+
+Cache: `<folder of the KB file>/search-<release id>-<code set>-<key>/` holding the tantivy index and docs.json,
+where key hashes INDEX_VERSION and synonyms.csv (the spelling variants change the indexed tokens). A folder
+that cannot be written falls back to an in-memory index.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import os
+import shutil
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+
+import tantivy
+
+from hccguide.kb.open import KB
+from hccguide.search.synonyms import Synonyms, load_synonyms
+from hccguide.search.text import STOPWORDS, content_tokens, range_tokens, tokens
+
+INDEX_VERSION = 4
+FIELDS = ("name", "ctx", "ext")
+
+# Weight of a name of a code when matched by the ranker: its own title, its own inclusion terms, the inclusion
+# terms printed under an ancestor (e.g. I50.2 'Heart failure with reduced ejection fraction [HFrEF]' applies to
+# I50.20-I50.23).
+NAME_WEIGHTS = {"title": 1.0, "incl": 0.95, "inherited": 0.85}
+
+
+@dataclass
+class Doc:
+    """One code of the index. `names`: (kind, text, tokens, content tokens) for the title and each inclusion term;
+    `ctx`: tokens of the ancestors' titles; `ext`: the 7th-character extensions [(char, dotted code, meaning,
+    meaning tokens)] when the code needs a 7th character."""
+
+    code: str
+    dotted: str
+    title: str
+    billable: bool
+    level: str
+    parent: str | None
+    chapter: int
+    depth: int
+    names: list[tuple[str, str, tuple[str, ...], tuple[str, ...]]]
+    ctx: frozenset[str]
+    ext: list[tuple[str, str, str, tuple[str, ...]]] = field(default_factory=list)
+
+
+@dataclass
+class SearchIndex:
+    """An opened index: tantivy searcher, documents, idf per token, vocabulary for spelling correction."""
+
+    code_set: str
+    release_id: str
+    docs: list[Doc]
+    by_code: dict[str, int]
+    idf: dict[str, float]
+    vocab: list[str]
+    index: tantivy.Index
+    schema: tantivy.Schema
+    synonyms: Synonyms
+    path: Path | None
+    build_seconds: float | None  # None when loaded from the cache
+    children: dict[str, list[int]] = field(default_factory=dict)
+    extension_codes: dict[str, tuple[int, int]] = field(default_factory=dict)  # 'S72001A' -> (doc, ext position)
+
+    def searcher(self) -> tantivy.Searcher:
+        return self.index.searcher()
+
+    def idf_of(self, token: str) -> float:
+        return self.idf.get(token, self.max_idf)
+
+    @property
+    def max_idf(self) -> float:
+        return math.log(1 + len(self.docs))
+
+
+def _schema() -> tantivy.Schema:
+    builder = tantivy.SchemaBuilder()
+    builder.add_integer_field("i", stored=True, indexed=False, fast=True)
+    for name in FIELDS:
+        builder.add_text_field(name, stored=False)
+    return builder.build()
+
+
+def _synonyms_key(synonyms_text: str) -> str:
+    return hashlib.sha256(f"v{INDEX_VERSION}\n{synonyms_text}".encode()).hexdigest()[:10]
+
+
+def _name(kind: str, text: str, variants: dict) -> tuple[str, str, tuple[str, ...], tuple[str, ...]]:
+    return (kind, text, tuple(tokens(text, variants) + range_tokens(text)), tuple(content_tokens(text, variants)))
+
+
+def collect_docs(kb: KB, code_set: str, synonyms: Synonyms) -> list[Doc]:
+    """Read the KB rows of `code_set` into documents (ordered as in the tabular)."""
+    variants = synonyms.variants
+    rows = kb.query(
+        "SELECT code, code_dotted, title, billable, level, parent, chapter, depth, seventh_char_source, seventh_char "
+        "FROM codes WHERE code_set = ? ORDER BY seq",
+        [code_set],
+    )
+    incl: dict[str, list[str]] = {}
+    for r in kb.query(
+        "SELECT node, text FROM notes WHERE code_set = ? AND node_kind = 'code' AND note_type = 'inclusion_term' "
+        "ORDER BY node, seq",
+        [code_set],
+    ):
+        incl.setdefault(r["node"], []).append(r["text"])
+    meanings = {
+        (r["node"], r["character"]): r["meaning"]
+        for r in kb.query("SELECT node, character, meaning FROM seventh_characters WHERE code_set = ?", [code_set])
+    }
+    titles = {r["code"]: r["title"] for r in rows}
+    parents = {r["code"]: r["parent"] for r in rows}
+    docs: list[Doc] = []
+    by_code: dict[str, Doc] = {}
+    for r in rows:
+        if r["level"] == "extension":
+            continue
+        names = [_name("title", r["title"], variants)]
+        names += [_name("incl", t, variants) for t in incl.get(r["code"], [])]
+        ctx: set[str] = set()
+        up = parents.get(r["code"])
+        while up:
+            ctx.update(tokens(titles[up], variants))
+            names += [_name("inherited", t, variants) for t in incl.get(up, [])]
+            up = parents.get(up)
+        doc = Doc(
+            r["code"],
+            r["code_dotted"],
+            r["title"],
+            bool(r["billable"]),
+            r["level"],
+            r["parent"],
+            int(r["chapter"]),
+            int(r["depth"]),
+            names,
+            frozenset(ctx - STOPWORDS),
+        )
+        docs.append(doc)
+        by_code[doc.code] = doc
+    for r in rows:
+        if r["level"] == "extension" and r["parent"] in by_code:
+            meaning = meanings.get((r["seventh_char_source"], r["seventh_char"]), r["title"])
+            by_code[r["parent"]].ext.append(
+                (r["seventh_char"], r["code_dotted"], meaning, tuple(tokens(meaning, variants)))
+            )
+    return docs
+
+
+def _write_tantivy(index: tantivy.Index, docs: list[Doc]) -> None:
+    writer = index.writer(heap_size=200_000_000, num_threads=1)
+    # One tantivy document per name (the title, each own inclusion term), so that BM25 length normalisation
+    # judges each name on its own; the title document also carries the context and the 7th-character words.
+    for i, d in enumerate(docs):
+        ext_tokens = sorted({t for e in d.ext for t in e[3]})
+        for kind, _text, toks, _content in d.names:
+            if kind == "title":
+                writer.add_document(
+                    tantivy.Document(i=i, name=" ".join(toks), ctx=" ".join(sorted(d.ctx)), ext=" ".join(ext_tokens))
+                )
+            elif kind == "incl":
+                writer.add_document(tantivy.Document(i=i, name=" ".join(toks)))
+    writer.commit()
+    writer.wait_merging_threads()
+
+
+def _idf(docs: list[Doc]) -> dict[str, float]:
+    df: dict[str, int] = {}
+    for d in docs:
+        seen: set[str] = set()
+        for _kind, _text, toks, _content in d.names:
+            seen.update(toks)
+        for t in seen:
+            df[t] = df.get(t, 0) + 1
+    n = len(docs)
+    return {t: math.log(1 + n / c) for t, c in df.items()}
+
+
+def _doc_to_json(d: Doc) -> list:
+    return [
+        d.code,
+        d.dotted,
+        d.title,
+        d.billable,
+        d.level,
+        d.parent,
+        d.chapter,
+        d.depth,
+        [[k, x, list(t), list(c)] for k, x, t, c in d.names],
+        sorted(d.ctx),
+        [[*list(e[:3]), list(e[3])] for e in d.ext],
+    ]
+
+
+def _doc_from_json(row: list) -> Doc:
+    return Doc(
+        row[0],
+        row[1],
+        row[2],
+        row[3],
+        row[4],
+        row[5],
+        row[6],
+        row[7],
+        [(k, x, tuple(t), tuple(c)) for k, x, t, c in row[8]],
+        frozenset(row[9]),
+        [(e[0], e[1], e[2], tuple(e[3])) for e in row[10]],
+    )
+
+
+def _finish(
+    kb: KB,
+    code_set: str,
+    docs: list[Doc],
+    index: tantivy.Index,
+    path: Path | None,
+    seconds: float | None,
+    synonyms: Synonyms,
+) -> SearchIndex:
+    idf = _idf(docs)
+    vocab = sorted({t for t in idf if len(t) >= 3 and not t.isdigit()} | {t for k in synonyms.phrases for t in k})
+    index.reload()
+    si = SearchIndex(
+        code_set,
+        kb.release_id,
+        docs,
+        {d.code: i for i, d in enumerate(docs)},
+        idf,
+        vocab,
+        index,
+        index.schema,
+        synonyms,
+        path,
+        seconds,
+    )
+    for i, d in enumerate(docs):
+        if d.parent:
+            si.children.setdefault(d.parent, []).append(i)
+        for j, e in enumerate(d.ext):
+            si.extension_codes[e[1].replace(".", "")] = (i, j)
+    return si
+
+
+def cache_dir(kb: KB, code_set: str) -> Path:
+    """Where the index of (KB release, code set) is cached: next to the KB file."""
+    text = resources.files("hccguide.search").joinpath("synonyms.csv").read_text(encoding="utf-8")
+    return Path(kb.path).parent / f"search-{kb.release_id}-{code_set}-{_synonyms_key(text)}"
+
+
+def build_index(kb: KB, code_set: str, path: Path | None = None) -> SearchIndex:
+    """Build the index of `code_set` (into `path` if given, else in memory). Takes a few seconds (see
+    benchmarks/search.py)."""
+    start = time.perf_counter()
+    synonyms = load_synonyms()
+    docs = collect_docs(kb, code_set, synonyms)
+    schema = _schema()
+    if path is not None:
+        path.mkdir(parents=True, exist_ok=True)
+        index = tantivy.Index(schema, path=str(path), reuse=False)
+    else:
+        index = tantivy.Index(schema)
+    _write_tantivy(index, docs)
+    if path is not None:
+        (path / "docs.json").write_text(json.dumps([_doc_to_json(d) for d in docs], separators=(",", ":")))
+    return _finish(kb, code_set, docs, index, path, time.perf_counter() - start, synonyms)
+
+
+def _load(kb: KB, code_set: str, path: Path) -> SearchIndex:
+    docs = [_doc_from_json(r) for r in json.loads((path / "docs.json").read_text())]
+    index = tantivy.Index.open(str(path))
+    return _finish(kb, code_set, docs, index, path, None, load_synonyms())
+
+
+_OPEN: dict[tuple[str, str], SearchIndex] = {}
+_LOCK = threading.Lock()
+
+
+def open_index(kb: KB, code_set: str) -> SearchIndex:
+    """The index of (KB release, code set): in memory if already opened by this process, else loaded from the
+    cache folder next to the KB, else built there (atomically: built in a temporary folder, then renamed)."""
+    key = (kb.release_id, code_set)
+    with _LOCK:
+        if key in _OPEN:
+            return _OPEN[key]
+        final = cache_dir(kb, code_set)
+        si: SearchIndex | None = None
+        if (final / "docs.json").is_file():
+            try:
+                si = _load(kb, code_set, final)
+            except (OSError, ValueError):
+                si = None
+        if si is None:
+            try:
+                tmp = Path(tempfile.mkdtemp(prefix=final.name + ".tmp-", dir=final.parent))
+                seconds = build_index(kb, code_set, tmp).build_seconds
+                try:
+                    os.rename(tmp, final)
+                    si = _load(kb, code_set, final)
+                    si.build_seconds = seconds
+                except OSError:  # another process won the race, or the folder exists: use what is there
+                    shutil.rmtree(tmp, ignore_errors=True)
+                    si = _load(kb, code_set, final)
+            except OSError:
+                si = build_index(kb, code_set, None)
+        _OPEN[key] = si
+        return si

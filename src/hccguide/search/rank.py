@@ -1,0 +1,137 @@
+"""Ranking: prefer the most specific code the query's words support, billable first.
+
+Each candidate code is scored by its best *name* (its title, one of its inclusion terms, or an inclusion term of
+an ancestor, as printed in the CDC tabular):
+
+    recall    = share of the query's concepts found in that name (or, at 0.7, in the ancestors' titles; or in the
+                7th-character meanings of a code that needs one), concepts weighted by idf
+    precision = share of the name's own words that the query explains (idf weighted); filler words
+                ('unspecified', 'other', 'NOS') and 'without ...' clauses do not count, so a query that does not
+                name a side, stage or type prefers the code that says 'unspecified'
+    name score = name weight x recall x (0.5 + 0.5 x precision)
+
+    score = best name score + 0.05 x title score + 0.1 if billable (or completed by a 7th character)
+
+A code that needs a 7th character (S72.001) is completed with the extension whose meaning the query supports
+best ('subsequent encounter ... routine healing' -> D); when the query names no episode of care, the initial
+encounter (A, the first character the tabular lists) is shown and the result says it was assumed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from hccguide.search.index import NAME_WEIGHTS, Doc, SearchIndex
+from hccguide.search.text import FILLER, STOPWORDS
+
+CONTEXT_CREDIT = 0.7
+EPISODE_WORDS = frozenset({"initial", "subsequent", "sequela"})
+# What a 7th character means when the query does not say: a fracture not stated as open is closed, healing not
+# stated otherwise is routine (ICD-10-CM Guidelines I.C.19.c.1).
+EXTENSION_DEFAULTS = frozenset({"closed", "routine", "healing"})
+BILLABLE_BONUS = 0.1
+OTHER_FACTOR = 0.93  # a name saying 'other ...' when the query does not: a residual category, not the default
+WITHOUT_FACTOR = 0.97  # a name with a 'without ...' clause ties below one without it
+
+
+@dataclass(frozen=True)
+class Concept:
+    """One part of the query: the words as typed and their alternative wordings (synonyms, corrections)."""
+
+    text: str
+    alts: tuple[tuple[str, ...], ...]
+    weight: float
+
+
+@dataclass
+class Scored:
+    """A ranked candidate: document index, score, the name that matched best, words matched, and the chosen
+    7th character (position in doc.ext) with whether it was assumed."""
+
+    doc: int
+    score: float
+    name_kind: str = "title"
+    name_text: str = ""
+    matched: list[str] = field(default_factory=list)
+    ext: int | None = None
+    ext_assumed: bool = False
+
+
+def _match(alts: tuple[tuple[str, ...], ...], toks: frozenset[str] | set[str], si: SearchIndex) -> float:
+    """Best share (idf weighted) of one alternative's words found in `toks`."""
+    best = 0.0
+    for alt in alts:
+        words = [t for t in alt if t not in STOPWORDS]
+        if not words:
+            continue
+        total = sum(si.idf_of(t) for t in words)
+        got = sum(si.idf_of(t) for t in words if t in toks)
+        if total and got / total > best:
+            best = got / total
+            if best >= 1.0:
+                break
+    return best
+
+
+def choose_extension(doc: Doc, explained: set[str], si: SearchIndex) -> tuple[int, bool]:
+    """The 7th character the query supports best: (position in doc.ext, assumed?). Ties go to the first
+    character listed (A, initial encounter)."""
+    best, best_score = 0, float("-inf")
+    known = explained | EXTENSION_DEFAULTS
+    for j, (_char, _code, _meaning, mtoks) in enumerate(doc.ext):
+        words = [t for t in mtoks if t not in STOPWORDS and t not in FILLER]
+        hit = sum(1 for t in words if t in explained)
+        miss = sum(1 for t in words if t not in known)
+        score = hit - 0.5 * miss
+        if score > best_score + 1e-9:
+            best, best_score = j, score
+    return best, not (explained & EPISODE_WORDS)
+
+
+def score_doc(i: int, concepts: list[Concept], explained: set[str], si: SearchIndex) -> Scored:
+    """Score one document against the query concepts (see the module docstring)."""
+    doc = si.docs[i]
+    total_w = sum(c.weight for c in concepts) or 1.0
+    ext_toks = frozenset(t for e in doc.ext for t in e[3])
+    ctx = [CONTEXT_CREDIT * _match(c.alts, doc.ctx, si) for c in concepts]
+    best = Scored(i, 0.0)
+    title_score = 0.0
+    for kind, text, toks, content in doc.names:
+        names_toks = frozenset(toks) | ext_toks if ext_toks else frozenset(toks)
+        got = 0.0
+        matched: list[str] = []
+        for c, cx in zip(concepts, ctx, strict=True):
+            m = max(_match(c.alts, names_toks, si), cx)
+            if m > 0.5:
+                matched.append(c.text)
+            got += c.weight * m
+        recall = got / total_w
+        if content:
+            total = sum(si.idf_of(t) for t in content)
+            precision = sum(si.idf_of(t) for t in content if t in explained) / total if total else 1.0
+        else:
+            precision = 1.0
+        s = NAME_WEIGHTS[kind] * recall * (0.5 + 0.5 * precision)
+        if "other" in toks and "other" not in explained:
+            s *= OTHER_FACTOR
+        if "without" in toks:
+            s *= WITHOUT_FACTOR
+        if kind == "title":
+            title_score = s
+        if s > best.score:
+            best = Scored(i, s, kind, text, matched)
+    best.score += 0.05 * title_score
+    if doc.ext:
+        best.ext, best.ext_assumed = choose_extension(doc, explained, si)
+        best.score += BILLABLE_BONUS
+    elif doc.billable:
+        best.score += BILLABLE_BONUS
+    return best
+
+
+def rank(candidates: list[int], concepts: list[Concept], si: SearchIndex) -> list[Scored]:
+    """Score and sort candidates: best score first, then tabular order."""
+    explained = {t for c in concepts for alt in c.alts for t in alt if t not in STOPWORDS}
+    scored = [score_doc(i, concepts, explained, si) for i in candidates]
+    scored.sort(key=lambda s: (-round(s.score, 6), s.doc))
+    return scored
