@@ -12,6 +12,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
+from fastapi_offline import FastAPIOffline
 
 from hccguide.errors import HccguideError
 
@@ -26,7 +27,8 @@ def create_app(api_key: str | None = None) -> FastAPI:
     """Build the app. Routers are included from web.api and web.pages."""
     from hccguide.web import api, pages
 
-    app = FastAPI(
+    # FastAPIOffline serves the Swagger UI / ReDoc assets from the package, not a CDN (no network here).
+    app = FastAPIOffline(
         title="hccguide",
         version="0.1.0",
         description="ICD-10-CM code pages, encoder search and CMS-HCC risk scores from official files.",
