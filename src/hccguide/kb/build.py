@@ -208,6 +208,13 @@ def build(home: Path | None = None, *, force: bool = False, progress: Progress |
         for source in code_sets:
             say(f"parsing {source.code_set} tabular ({source.tabular.path})")
             tab = parse_tabular(source.tabular.location, source.code_set)
+            if f"FY{tab.fiscal_year}" != source.code_set:
+                raise SourceError(
+                    f"{source.code_set}: the tabular {source.tabular.path} says version {tab.fiscal_year}",
+                    field="code_set",
+                    value=source.code_set,
+                    fix="run `hccguide kb add` again with the release of that fiscal year",
+                )
             if source.code_list is not None:
                 official = read_code_list(source.code_list.location)
                 check_against_code_list(tab, official)

