@@ -1,7 +1,8 @@
 """The encoder search index: every code of one ICD-10-CM code set, built once per KB release and cached on disk.
 
 Source rows (KB tables, see kb/schema.sql): `codes` (titles, levels, parents, 7th-character extensions),
-`notes` with note_type 'inclusion_term' (the inclusion terms printed under a code in the CDC tabular),
+`notes` with note_type 'inclusion_term' or 'includes' (the inclusion terms and 'Includes:' notes printed under
+a code in the CDC tabular; I10 lists 'high blood pressure' as an Includes note),
 `seventh_characters` (the meanings of each 7th character). The ancestors' titles (via `codes.parent`) are the
 context of a code.
 
@@ -35,9 +36,9 @@ import tantivy
 
 from hccguide.kb.open import KB
 from hccguide.search.synonyms import Synonyms, load_synonyms
-from hccguide.search.text import STOPWORDS, content_tokens, range_tokens, tokens
+from hccguide.search.text import STOPWORDS, name_parts, range_tokens, tokens
 
-INDEX_VERSION = 4
+INDEX_VERSION = 6
 FIELDS = ("name", "ctx", "ext")
 
 # Weight of a name of a code when matched by the ranker: its own title, its own inclusion terms, the inclusion
@@ -48,7 +49,8 @@ NAME_WEIGHTS = {"title": 1.0, "incl": 0.95, "inherited": 0.85}
 
 @dataclass
 class Doc:
-    """One code of the index. `names`: (kind, text, tokens, content tokens) for the title and each inclusion term;
+    """One code of the index. `names`: (kind, text, tokens, content tokens, negated tokens) for the title and each
+    inclusion term (text.name_parts);
     `ctx`: tokens of the ancestors' titles; `ext`: the 7th-character extensions [(char, dotted code, meaning,
     meaning tokens)] when the code needs a 7th character."""
 
@@ -60,7 +62,7 @@ class Doc:
     parent: str | None
     chapter: int
     depth: int
-    names: list[tuple[str, str, tuple[str, ...], tuple[str, ...]]]
+    names: list[tuple[str, str, tuple[str, ...], tuple[str, ...], tuple[str, ...]]]
     ctx: frozenset[str]
     ext: list[tuple[str, str, str, tuple[str, ...]]] = field(default_factory=list)
 
@@ -106,8 +108,9 @@ def _synonyms_key(synonyms_text: str) -> str:
     return hashlib.sha256(f"v{INDEX_VERSION}\n{synonyms_text}".encode()).hexdigest()[:10]
 
 
-def _name(kind: str, text: str, variants: dict) -> tuple[str, str, tuple[str, ...], tuple[str, ...]]:
-    return (kind, text, tuple(tokens(text, variants) + range_tokens(text)), tuple(content_tokens(text, variants)))
+def _name(kind: str, text: str, variants: dict) -> tuple[str, str, tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
+    content, negated = name_parts(text, variants)
+    return (kind, text, tuple(tokens(text, variants) + range_tokens(text)), tuple(content), tuple(negated))
 
 
 def collect_docs(kb: KB, code_set: str, synonyms: Synonyms) -> list[Doc]:
@@ -120,8 +123,8 @@ def collect_docs(kb: KB, code_set: str, synonyms: Synonyms) -> list[Doc]:
     )
     incl: dict[str, list[str]] = {}
     for r in kb.query(
-        "SELECT node, text FROM notes WHERE code_set = ? AND node_kind = 'code' AND note_type = 'inclusion_term' "
-        "ORDER BY node, seq",
+        "SELECT node, text FROM notes WHERE code_set = ? AND node_kind = 'code' AND note_type IN ('inclusion_term', 'includes') "
+        "ORDER BY node, note_type DESC, seq",
         [code_set],
     ):
         incl.setdefault(r["node"], []).append(r["text"])
@@ -173,7 +176,7 @@ def _write_tantivy(index: tantivy.Index, docs: list[Doc]) -> None:
     # judges each name on its own; the title document also carries the context and the 7th-character words.
     for i, d in enumerate(docs):
         ext_tokens = sorted({t for e in d.ext for t in e[3]})
-        for kind, _text, toks, _content in d.names:
+        for kind, _text, toks, _content, _neg in d.names:
             if kind == "title":
                 writer.add_document(
                     tantivy.Document(i=i, name=" ".join(toks), ctx=" ".join(sorted(d.ctx)), ext=" ".join(ext_tokens))
@@ -188,7 +191,7 @@ def _idf(docs: list[Doc]) -> dict[str, float]:
     df: dict[str, int] = {}
     for d in docs:
         seen: set[str] = set()
-        for _kind, _text, toks, _content in d.names:
+        for _kind, _text, toks, _content, _neg in d.names:
             seen.update(toks)
         for t in seen:
             df[t] = df.get(t, 0) + 1
@@ -206,7 +209,7 @@ def _doc_to_json(d: Doc) -> list:
         d.parent,
         d.chapter,
         d.depth,
-        [[k, x, list(t), list(c)] for k, x, t, c in d.names],
+        [[k, x, list(t), list(c), list(n)] for k, x, t, c, n in d.names],
         sorted(d.ctx),
         [[*list(e[:3]), list(e[3])] for e in d.ext],
     ]
@@ -222,7 +225,7 @@ def _doc_from_json(row: list) -> Doc:
         row[5],
         row[6],
         row[7],
-        [(k, x, tuple(t), tuple(c)) for k, x, t, c in row[8]],
+        [(k, x, tuple(t), tuple(c), tuple(n)) for k, x, t, c, n in row[8]],
         frozenset(row[9]),
         [(e[0], e[1], e[2], tuple(e[3])) for e in row[10]],
     )

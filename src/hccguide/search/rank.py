@@ -26,6 +26,7 @@ from hccguide.search.text import FILLER, STOPWORDS
 
 CONTEXT_CREDIT = 0.7
 EPISODE_WORDS = frozenset({"initial", "subsequent", "sequela"})
+NEGATIONS = frozenset({"without", "not", "no", "non"})
 # What a 7th character means when the query does not say: a fracture not stated as open is closed, healing not
 # stated otherwise is routine (ICD-10-CM Guidelines I.C.19.c.1).
 EXTENSION_DEFAULTS = frozenset({"closed", "routine", "healing"})
@@ -96,8 +97,11 @@ def score_doc(i: int, concepts: list[Concept], explained: set[str], si: SearchIn
     ctx = [CONTEXT_CREDIT * _match(c.alts, doc.ctx, si) for c in concepts]
     best = Scored(i, 0.0)
     title_score = 0.0
-    for kind, text, toks, content in doc.names:
-        names_toks = frozenset(toks) | ext_toks if ext_toks else frozenset(toks)
+    negating = bool(explained & NEGATIONS)
+    for kind, text, toks, content, neg in doc.names:
+        names_toks = frozenset(toks) if negating or not neg else frozenset(toks) - frozenset(neg)
+        if ext_toks:
+            names_toks |= ext_toks
         got = 0.0
         matched: list[str] = []
         for c, cx in zip(concepts, ctx, strict=True):

@@ -105,24 +105,28 @@ def tokens(text: str, variants: dict[str, tuple[str, ...]] | None = None) -> lis
 
 def content_tokens(text: str, variants: dict[str, tuple[str, ...]] | None = None) -> list[str]:
     """The tokens of a title that a query should explain. Not counted: stopwords and filler, words in parentheses
-    or brackets (the tabular's nonessential modifiers), the word after 'unspecified' ('unspecified organism'),
-    and a 'without ...' clause up to the next comma (an absence is the default reading).
+    or brackets (the tabular's nonessential modifiers), the word after a clause-opening 'unspecified' past the
+    first comma ('Pneumonia, unspecified organism'), and the rest of a clause from 'without' or 'not' ('without
+    complications', 'not having achieved remission': an absence is the default reading).
 
     'Essential (primary) hypertension' -> ['essential', 'hypertension'];
     'Type 2 diabetes mellitus without complications' -> ['2', 'diabete', 'mellitus'].
     """
+    return name_parts(text, variants)[0]
+
+
+def name_parts(text: str, variants: dict[str, tuple[str, ...]] | None = None) -> tuple[list[str], list[str]]:
+    """(content tokens as in `content_tokens`, negated tokens): the words of the 'without ...' / 'not ...'
+    clauses, which should not match a query that does not itself say 'without', 'not' or 'no'."""
     out: list[str] = []
-    for clause in re.split(r"[,;]", _RANGE.sub(" ", _PAREN.sub(" ", text))):
+    negated: list[str] = []
+    for n, clause in enumerate(re.split(r"[,;]", _RANGE.sub(" ", _PAREN.sub(" ", text)))):
         words = tokens(clause, variants)
-        if "without" in words:
-            words = words[: words.index("without")]
-        skip = False
-        for w in words:
-            if skip and w not in STOPWORDS:
-                skip = False
-                continue
-            if w == "unspecified":
-                skip = True
-            if w not in STOPWORDS and w not in FILLER:
-                out.append(w)
-    return out
+        for stop in ("without", "not"):
+            if stop in words:
+                negated.extend(w for w in words[words.index(stop) + 1 :] if w not in STOPWORDS)
+                words = words[: words.index(stop)]
+        if n > 0 and words[:1] == ["unspecified"]:
+            words = words[2:]
+        out.extend(w for w in words if w not in STOPWORDS and w not in FILLER)
+    return out, negated
