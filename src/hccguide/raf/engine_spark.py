@@ -1,0 +1,186 @@
+"""Batch scoring on Spark: the statements of engine_duckdb.py, transpiled DuckDB → Spark SQL with sqlglot.
+
+Nothing is re-written for Spark: `prepare_statements`, `model_statements` and `final_statement` produce the SQL, the
+demographic keys are scored by segments.select_segment, and the reference rows are the same Arrow tables. Only the
+ordered HCC list uses a Spark expression (collect_list has no ORDER BY). `master` is any Spark master URL
+(local[*] by default; a cluster URL for scale-out).
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import sqlglot
+
+from hccguide.errors import BadInput
+from hccguide.kb.open import KB
+from hccguide.raf.engine_duckdb import (
+    DEMO_KEY,
+    DX_COLUMNS,
+    MEMBER_COLUMNS,
+    REQUIRED_DX,
+    REQUIRED_MEMBER,
+    BatchResult,
+    Progress,
+    demographic_rows,
+    final_statement,
+    model_statements,
+    model_year,
+    plan_batch,
+    prepare_statements,
+    reference_rows,
+)
+from hccguide.raf.tables import valid_codes
+
+HCC_LIST_SPARK = "transform(array_sort(collect_list(CAST(cc AS INT))), x -> CAST(x AS STRING))"
+HCC_EMPTY_SPARK = "CAST(array() AS ARRAY<STRING>)"
+
+
+def to_spark(sql: str) -> str:
+    """DuckDB SQL → Spark SQL (sqlglot), with the two engine-specific list expressions put back in."""
+    marker_list, marker_empty = "HCCLISTMARKER()", "HCCEMPTYMARKER()"
+    src = sql.replace("{HCC_LIST}", marker_list).replace("{HCC_EMPTY}", marker_empty)
+    out = sqlglot.transpile(src, read="duckdb", write="spark")[0]
+    return out.replace(marker_list, HCC_LIST_SPARK).replace(marker_empty, HCC_EMPTY_SPARK)
+
+
+def spark_session(master: str = "local[*]", app_name: str = "hccguide-raf") -> Any:
+    """A Spark session (pyspark; Java 17 on the machine)."""
+    from pyspark.sql import SparkSession
+
+    return (SparkSession.builder.master(master).appName(app_name)
+            .config("spark.sql.shuffle.partitions", "8")
+            .config("spark.driver.memory", "4g")
+            .config("spark.ui.enabled", "false")
+            .config("spark.sql.session.timeZone", "UTC")
+            .getOrCreate())
+
+
+def _arrow_to_view(spark: Any, table: pa.Table, name: str) -> None:
+    rows = table.to_pylist()
+    from pyspark.sql.types import BooleanType, DoubleType, IntegerType, LongType, StringType, StructField, StructType
+
+    mapping = {pa.string(): StringType(), pa.int32(): IntegerType(), pa.int64(): LongType(),
+               pa.float64(): DoubleType(), pa.bool_(): BooleanType()}
+    schema = StructType([StructField(f.name, mapping.get(f.type, StringType()), True) for f in table.schema])
+    spark.createDataFrame([tuple(r[c] for c in table.column_names) for r in rows], schema).createOrReplaceTempView(name)
+
+
+def _source(spark: Any, path: Path, columns: tuple[str, ...], required: tuple[str, ...], column_map: dict[str, str],
+            name: str, what: str) -> None:
+    if not path.is_file():
+        raise BadInput(f"{what} file not found", field=what, value=str(path), fix="check the path")
+    if path.suffix.lower() in (".parquet", ".pq"):
+        df = spark.read.parquet(str(path))
+    else:
+        df = spark.read.option("header", "true").csv(str(path))
+    inverse = {v: k for k, v in column_map.items()}
+    from pyspark.sql import functions as F
+
+    cols = []
+    for c in columns:
+        src = inverse.get(c, c)
+        if src in df.columns:
+            cols.append(F.col(f"`{src}`").alias(c))
+        elif c in required:
+            raise BadInput(f"{what} file has no column {src!r}", field=what, value=df.columns,
+                           fix=f"add the column or map it with --column-map {c}=YOURS")
+        else:
+            cols.append(F.lit(None).cast("string").alias(c))
+    from pyspark.sql.window import Window
+
+    df = df.select(*cols).withColumn("rn", F.row_number().over(Window.orderBy(F.monotonically_increasing_id())))
+    df.createOrReplaceTempView(name)
+
+
+def run_spark(kb: KB, members: Path, diagnoses: Path, *, out: Path | None, rejects: Path | None, model: str = "V28",
+              payment_year: int = 2026, as_of: date | None = None, column_map: dict[str, str] | None = None,
+              check_dates: bool = True, master: str = "local[*]", spark: Any = None,
+              progress: Progress | None = None) -> BatchResult:
+    """Score a file of members on Spark; same outputs and summary as engine_duckdb.run_duckdb."""
+    t0 = time.perf_counter()
+    step = progress or (lambda _m, _f: None)
+    spark = spark or spark_session(master)
+    plan = plan_batch(kb, model, payment_year)
+    column_map = column_map or {}
+    step("reading inputs", 0.05)
+    _source(spark, Path(members), MEMBER_COLUMNS, REQUIRED_MEMBER, column_map, "src_members", "members")
+    _source(spark, Path(diagnoses), DX_COLUMNS, REQUIRED_DX, column_map, "src_dx", "diagnoses")
+    _arrow_to_view(spark, pa.table({"code": pa.array(sorted(valid_codes(kb)), pa.string())}), "ref_codes")
+
+    def run(stmts: list[tuple[str, str]], cache: bool = True) -> None:
+        for name, sql in stmts:
+            step(name, 0.5)
+            df = spark.sql(to_spark(sql))
+            if cache:
+                # materialize and cut the lineage: the plan of the next statement stays small
+                df = df.localCheckpoint(eager=True)
+            df.createOrReplaceTempView(name)
+
+    run(prepare_statements(payment_year, as_of, model_year(payment_year), check_dates))
+    for tag, m, where in plan.runs:
+        t = plan.tables[m]
+        run([(f"mem_{tag}", f"SELECT * FROM mem WHERE {where}")])
+        keys = [r.asDict() for r in spark.sql(f"SELECT DISTINCT {', '.join(DEMO_KEY)} FROM mem_{tag}").collect()]
+        demo, seg = demographic_rows(keys, m)
+        _arrow_to_view(spark, demo, f"demo_{tag}")
+        _arrow_to_view(spark, seg, f"demo_seg_{tag}")
+        for name, table in reference_rows(t).tables.items():
+            _arrow_to_view(spark, table, f"{name}_{tag}")
+        run(model_statements(tag, m, plan.payment_year, t.constants.normalization_factor, m == "CMS-HCC V28",
+                             "RXHCC" if m.startswith("RxHCC") else "HCC"))
+    step("writing", 0.9)
+    scores = spark.sql(to_spark(final_statement(plan, kb.release_id))).localCheckpoint(eager=True)
+    scores.createOrReplaceTempView("scores")
+    res = _summary(spark, t0)
+    if out:
+        _write(scores.orderBy("member_id"), Path(out))
+    if rejects:
+        _write(spark.sql("SELECT * FROM rejects").orderBy("source", "row_number"), Path(rejects))
+    res.out, res.rejects = out, rejects
+    step("done", 1.0)
+    return res
+
+
+def _summary(spark: Any, t0: float) -> BatchResult:
+    def one(sql: str) -> Any:
+        return spark.sql(sql).collect()[0][0]
+
+    m_in = one("SELECT count(*) FROM mem_checked")
+    m_rej = one("SELECT count(*) FROM rejects WHERE source = 'members'")
+    scored = one("SELECT count(*) FROM scores")
+    d_in = one("SELECT count(*) FROM dx_checked")
+    d_rej = one("SELECT count(*) FROM rejects WHERE source = 'diagnoses'")
+    d_used = one("SELECT count(*) FROM dx")
+    row = spark.sql("SELECT avg(risk_score), percentile_approx(risk_score, array(0.1, 0.25, 0.5, 0.75, 0.9, 0.99)), "
+                    "avg(risk_score_payment) FROM scores").collect()[0]
+    reasons = {r[0]: r[1] for r in spark.sql("SELECT reason, count(*) FROM rejects GROUP BY reason").collect()}
+    segs = {r[0]: r[1] for r in spark.sql("SELECT segment, count(*) FROM scores GROUP BY segment").collect()}
+    summary = {
+        "members_in": m_in, "members_scored": scored, "members_rejected": m_rej, "diagnoses_in": d_in,
+        "diagnoses_used": d_used, "diagnoses_rejected": d_rej, "risk_score_mean": row[0],
+        "risk_score_percentiles": dict(zip(["p10", "p25", "p50", "p75", "p90", "p99"], row[1] or [], strict=False)),
+        "risk_score_payment_mean": row[2], "reject_reasons": reasons, "segments": segs,
+    }
+    return BatchResult(m_in, scored, m_rej, d_in, d_used, d_rej, time.perf_counter() - t0, summary)
+
+
+def _write(df: Any, path: Path) -> None:
+    """Write one file (parquet or csv by suffix) through Arrow, so the output matches the DuckDB engine's."""
+    import pyarrow.csv as pacsv
+    import pyarrow.parquet as pq
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    table = df.toArrow()
+    if path.suffix.lower() in (".parquet", ".pq"):
+        pq.write_table(table, path)
+    else:
+        if "hccs" in table.column_names:
+            idx = table.column_names.index("hccs")
+            table = table.set_column(idx, "hccs", pa.array(
+                ["[" + ", ".join(v) + "]" if v is not None else None for v in table.column("hccs").to_pylist()]))
+        pacsv.write_csv(table, path)
