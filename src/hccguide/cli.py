@@ -285,6 +285,31 @@ def score_batch_cmd(
         console.print(f"  rejected {n}: {reason}", highlight=False)
 
 
+# ---------------------------------------------------------------------------------------------------- search
+@app.command("search")
+@handles_errors
+def search_cmd(
+    text: Annotated[str, typer.Argument(help="Free text ('chf exacerbation', 'T2DM w/ neuropathy') or a code.")],
+    limit: Annotated[int, typer.Option("--limit", help="How many results (1..100).")] = 10,
+    as_json: JsonOpt = False,
+    billable: Annotated[bool, typer.Option("--billable", help="Billable codes only.")] = False,
+    hcc: Annotated[str | None, typer.Option("--hcc", help="Only codes mapping to an HCC of this model (V28).")] = None,
+    chapter: Annotated[int | None, typer.Option("--chapter", help="ICD-10-CM chapter 1..22.")] = None,
+    fy: Annotated[int | None, typer.Option("--fy", help="ICD-10-CM fiscal year (code set), e.g. 2026.")] = None,
+) -> None:
+    """Encoder search: free text to the most specific billable ICD-10-CM codes, with V28 HCCs."""
+    from hccguide.kb.open import open_kb
+    from hccguide.search.query import search
+
+    answer = search(open_kb(), text, limit=limit, billable=billable, hcc=hcc, chapter=chapter, fy=fy)
+    if as_json:
+        emit_json(answer)
+        return
+    from hccguide.search.render import print_search
+
+    print_search(console, answer)
+
+
 # ---------------------------------------------------------------------------------------------------- serve
 @app.command("serve")
 @handles_errors

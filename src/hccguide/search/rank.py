@@ -98,7 +98,11 @@ def score_doc(i: int, concepts: list[Concept], explained: set[str], si: SearchIn
     best = Scored(i, 0.0)
     title_score = 0.0
     negating = bool(explained & NEGATIONS)
-    for kind, text, toks, content, neg in doc.names:
+    title_content = frozenset(doc.names[0][3])
+    for kind, text, toks, raw_content, neg in doc.names:
+        # An ancestor's inclusion term describes this code only together with the code's own title words
+        # (E11 'diabetes NOS' is E11.9, not E11.36 '... with diabetic cataract').
+        content = frozenset(raw_content) | title_content if kind == "inherited" else frozenset(raw_content)
         names_toks = frozenset(toks) if negating or not neg else frozenset(toks) - frozenset(neg)
         if ext_toks:
             names_toks |= ext_toks

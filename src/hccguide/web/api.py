@@ -67,3 +67,24 @@ def post_score(body: ScoreRequest) -> dict:
                     new_enrollee=body.new_enrollee, esrd=body.esrd, snp=body.snp, graft_months=body.graft_months,
                     low_income=body.low_income, date_of_birth=body.date_of_birth)
     return score_member(shared_kb(), member, body.dx, model=body.model, payment_year=body.payment_year).to_dict()
+
+
+# ---------------------------------------------------------------------------------------------------- search
+@router.get(
+    "/search",
+    summary="Encoder search: free text to ranked ICD-10-CM codes with V28 HCCs (docs/search.md)",
+    responses={422: {"description": "empty, 1-character or over 2,000-character `q`, bad limit, model or year"}},
+)
+def get_search(
+    q: str = Query("", description="free text ('chf exacerbation', 'T2DM w/ neuropathy') or a code (E11.9)"),
+    limit: int = Query(10, description="results to return, 1..100"),
+    billable: bool = Query(False, description="billable codes only"),
+    hcc: str | None = Query(None, description="only codes mapping to an HCC of this model (V28, V24, ...)"),
+    chapter: int | None = Query(None, description="ICD-10-CM chapter 1..22"),
+    fy: int | None = Query(None, description="ICD-10-CM fiscal year (code set); default: in force today"),
+) -> dict:
+    """Exactly `hccguide.search.query.search(kb, q, ...)`: {"results": [{"code", "title", "billable", "v28_hcc",
+    ...}], "kb": {"release_id", ...}, "code_set", ...}."""
+    from hccguide.search.query import search
+
+    return search(shared_kb(), q, limit=limit, billable=billable, hcc=hcc, chapter=chapter, fy=fy)
