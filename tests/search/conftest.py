@@ -1,0 +1,32 @@
+"""Search fixtures: the real index of FY2026, built once per session next to the session's real KB."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from hccguide.kb.open import KB, shared_kb
+from hccguide.search.index import SearchIndex, open_index
+from hccguide.web.app import create_app
+
+
+@pytest.fixture(scope="session")
+def served_kb(kb_path: Path, kb: KB) -> KB:
+    """The KB that the faces (CLI, API) answer from: the current release in the test HCCGUIDE_HOME."""
+    served = shared_kb()
+    assert served.path == kb_path
+    return served
+
+
+@pytest.fixture(scope="session")
+def index(served_kb: KB) -> SearchIndex:
+    return open_index(served_kb, "FY2026")
+
+
+@pytest.fixture(scope="session")
+def api(index: SearchIndex) -> Iterator[TestClient]:
+    with TestClient(create_app()) as c:
+        yield c
