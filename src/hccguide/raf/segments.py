@@ -322,18 +322,39 @@ def esrd_segment(d: Demographics, model: str) -> Segment:
 
 
 def rx_segment(d: Demographics, model: str) -> Segment:
-    """Segment of the RxHCC V08 model (continuing enrollee low-income/aged, LTI, new enrollee)."""
+    """Segment of the RxHCC V08 model (CMS RxHCC model software R08): continuing enrollees by low-income status and
+    aged/non-aged (Rx_CE_LowAged, Rx_CE_LowNoAged, Rx_CE_NoLowAged, Rx_CE_NoLowNoAged), long-term institutional
+    (Rx_CE_LTI), new enrollees (Rx_NE_Lo, Rx_NE_NoLo, Rx_NE_LTI) whose cells cross ESRD and originally-disabled
+    status (ESRD_OD_x_F65, NESRD_NOD_x_M70_74, ...). Aged originally-disabled community members get the
+    {sex}65OD term; institutional ones ORIGDS.
+    """
     if d.new_enrollee:
         seg = "Rx_NE_LTI" if d.lti else ("Rx_NE_Lo" if d.low_income else "Rx_NE_NoLo")
         ne_age = 65 if (d.age == 64 and d.orec == "0") else d.age
         origdis = d.age >= 65 and d.orec == "1"
-        term = f"{'ORIGDIS' if origdis else 'NORIGDIS'}_NE{d.sex}{band(ne_age, NE_AGE_BANDS)}"
-        return Segment(model, seg, "RxHCC new enrollee", (term,), False)
-    seg = "Rx_CE_LTI" if d.lti else "Rx_CE_" + ("Low" if d.low_income else "NoLow") + ("Aged" if d.aged else "NoAged")
+        term = f"{'ESRD' if d.esrd else 'NESRD'}_{'OD' if origdis else 'NOD'}_x_{d.sex}{band(ne_age, NE_AGE_BANDS)}"
+        return Segment(
+            model,
+            seg,
+            f"RxHCC new enrollee ({'LTI' if d.lti else 'low income' if d.low_income else 'not low income'})",
+            (term,),
+            False,
+        )
     terms = [f"{d.sex}{band(d.age, AGE_BANDS)}"]
-    if d.origds:
-        terms.append(f"OriginallyDisabled_{'Female' if d.sex == 'F' else 'Male'}")
-    return Segment(model, seg, "RxHCC continuing enrollee", tuple(terms), True)
+    if d.lti:
+        seg = "Rx_CE_LTI"
+        if d.origds:
+            terms.append("ORIGDS")
+        why = "RxHCC continuing enrollee, long-term institutional"
+    else:
+        seg = "Rx_CE_" + ("Low" if d.low_income else "NoLow") + ("Aged" if d.aged else "NoAged")
+        if d.origds:
+            terms.append(f"{d.sex}65OD")
+        why = (
+            f"RxHCC continuing enrollee, community, {'low income' if d.low_income else 'not low income'}, "
+            f"{'aged' if d.aged else 'non-aged'}"
+        )
+    return Segment(model, seg, why, tuple(terms), True)
 
 
 def select_segment(d: Demographics, model: str) -> Segment:

@@ -224,7 +224,7 @@ def load_tables(kb: KB, model: str, payment_year: int) -> ModelTables:
         )
     coef_rows = cur.execute(
         "SELECT segment, term, coefficient, value FROM coefficients WHERE model = ? AND payment_year = ? "
-        "AND variant = 1 AND rx_variant IS NULL",
+        "AND variant = 1 AND (rx_variant IS NULL OR rx_variant = 'R08_MAPD_ONLY')",
         [model, constants.coefficient_year],
     ).fetchall()
     if not coef_rows:
@@ -234,6 +234,10 @@ def load_tables(kb: KB, model: str, payment_year: int) -> ModelTables:
             value=payment_year,
             fix="rebuild the knowledge base (`hccguide kb build`)",
         )
+    n_variants = cur.execute(
+        "SELECT count(*) FROM coefficients WHERE model = ? AND payment_year = ? AND (variant > 1 OR rx_variant IS NOT NULL)",
+        [model, constants.coefficient_year],
+    ).fetchone()[0]
     table_year = cur.execute(
         "SELECT coalesce(max(table_year) FILTER (WHERE table_year <= ?), max(table_year)) FROM hierarchies "
         "WHERE model = ?",
@@ -267,6 +271,7 @@ def load_tables(kb: KB, model: str, payment_year: int) -> ModelTables:
         spec=interaction_spec(model),
         coefficient_source=f"CMS {model} coefficients, table of {constants.coefficient_year} "
         f"({constants.coefficient_status})",
+        extra={"other_variant_rows": n_variants},
     )
     with _LOCK:
         _CACHE[key] = tables

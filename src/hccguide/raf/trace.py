@@ -218,6 +218,11 @@ def score_member(
             f"payment-year constants for {model_key} PY{payment_year} are not fully verified against "
             f"the CMS document text ({c.verified}); see payment_years.csv"
         )
+    if tables.extra.get("other_variant_rows"):
+        warnings.append(
+            f"the {model_key} coefficient file of {c.coefficient_year} holds more than one table variant "
+            "(RxHCC MA-PD / PDP variants): the first unnamed table (PY2025/2026) or R08_MAPD_ONLY (PY2027) is used"
+        )
     if c.coefficient_status != "final":
         warnings.append(f"coefficients of {c.coefficient_year} are the proposed (Advance Notice) table")
     for dxr in main.diagnoses:
