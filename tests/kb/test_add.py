@@ -132,6 +132,8 @@ def test_add_from_cdc_zip_with_nested_zip_and_order_file(tmp_path: Path, wheel_f
     with zipfile.ZipFile(release, "w") as archive:
         archive.write(inner, inner.name)
         archive.writestr("2021-code-descriptions/icd10cm_order_2021.txt", _member(wheel_fy2021, spec.code_list))
+        # CDC puts addenda (change lists) next to the files; they must not count as a second code file.
+        archive.writestr("2021-code-descriptions/icd10cm_order_addenda_2021.txt", b"")
     added = add_from_release(release, home=tmp_path / "home")
     assert (added.code_set, added.billable_count) == ("FY2021", 72621)
     kb = open_kb(added.kb_path)

@@ -246,6 +246,8 @@ def _collect(path: Path) -> dict[str, tuple[str, bytes]]:
 
     def wanted(name: str) -> bool:
         base = Path(name).name
+        if "addenda" in base.lower():  # CDC ships change lists (icd10cm-codes-addenda-2025.txt) next to the files
+            return False
         return bool(_TABULAR.search(base) or _CODES.search(base) or _ORDER.search(base))
 
     def from_zip(data: bytes | Path, where: str) -> None:
