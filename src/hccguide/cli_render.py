@@ -73,6 +73,12 @@ def _head(page: dict) -> Panel:
         lines.append(Text(f"Chapter: {page['chapter']['title']}", style="dim"))
     if page.get("code_set_note"):
         lines.append(Text(page["code_set_note"], style="yellow"))
+    validity = page.get("validity") or {}
+    if validity.get("by_fiscal_year"):
+        marks = " · ".join(f"{fy} {'valid' if ok else 'INVALID'}" for fy, ok in validity["by_fiscal_year"].items())
+        lines.append(Text(f"CMS MCE: {marks}", style="dim"))
+    if validity.get("note"):
+        lines.append(Text(validity["note"], style="bold red"))
     return Panel(Group(*lines), box=box.ROUNDED, padding=(0, 1))
 
 

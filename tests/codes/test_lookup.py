@@ -80,3 +80,16 @@ def test_payment_year_2027_is_labelled_proposed(kb) -> None:
     assert "proposed" in page["payment_year_note"]
     v24 = next(e for e in page["hcc"] if e["model"] == "CMS-HCC V24")
     assert v24["mapped"] is False and "no CMS-HCC V24 diagnosis mapping" in v24["notes"][0]
+
+
+def test_fy2027_validity_from_the_medicare_code_editor(kb) -> None:
+    # D69.1 was split into D69.11/D69.19 for FY2027 (MCE v44); M87.352 is unchanged.
+    page = code_page(kb, "D69.1", payment_year=2026, today=date(2026, 11, 24))
+    assert page["validity"]["by_fiscal_year"]["FY2026"] is True
+    assert page["validity"]["by_fiscal_year"]["FY2027"] is False
+    assert page["validity"]["replaced_by"] == ["D69.11", "D69.19"]
+    assert "not a valid code for FY2027" in page["validity"]["note"]
+    ok = code_page(kb, "M87.352", payment_year=2026, today=date(2026, 11, 24))["validity"]
+    assert ok["by_fiscal_year"]["FY2027"] is True and ok["note"] is None
+    # Asking for FY2026 explicitly: D69.1 is valid, no note.
+    assert code_page(kb, "D69.1", fy=2026, payment_year=2026)["validity"]["note"] is None

@@ -48,6 +48,7 @@ class CodeSetChoice:
     code_set: str
     fiscal_year: int
     note: str | None  # set when the answer falls back to another code set
+    requested_fiscal_year: int  # the year asked for (or in force today), which may not be loaded
 
 
 def choose_code_set(kb: KB, fy: int | None = None, today: date | None = None) -> CodeSetChoice:
@@ -62,7 +63,7 @@ def choose_code_set(kb: KB, fy: int | None = None, today: date | None = None) ->
     current = fiscal_year_of(today or date.today())
     wanted = fy if fy is not None else current
     if wanted in loaded:
-        return CodeSetChoice(loaded[wanted], wanted, None)
+        return CodeSetChoice(loaded[wanted], wanted, None, wanted)
     if newest < wanted <= max(current, newest + 1):
         return CodeSetChoice(
             loaded[newest],
@@ -70,6 +71,7 @@ def choose_code_set(kb: KB, fy: int | None = None, today: date | None = None) ->
             f"The FY{wanted} ICD-10-CM code set (dates of service {wanted - 1}-10-01 to {wanted}-09-30) is not loaded; "
             f"descriptions and notes are from FY{newest}. Load the official CDC FY{wanted} release with "
             f"`hccguide kb add --from FOLDER` to answer from it.",
+            wanted,
         )
     raise UnknownFiscalYear(
         f"no ICD-10-CM code set for fiscal year {fy}",
