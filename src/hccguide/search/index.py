@@ -25,6 +25,7 @@ import json
 import math
 import os
 import shutil
+import sys
 import tempfile
 import threading
 import time
@@ -38,7 +39,7 @@ from hccguide.kb.open import KB
 from hccguide.search.synonyms import Synonyms, load_synonyms
 from hccguide.search.text import STOPWORDS, name_parts, range_tokens, tokens
 
-INDEX_VERSION = 6
+INDEX_VERSION = 8
 FIELDS = ("name", "ctx", "ext")
 
 # Weight of a name of a code when matched by the ranker: its own title, its own inclusion terms, the inclusion
@@ -51,7 +52,7 @@ NAME_WEIGHTS = {"title": 1.0, "incl": 0.95, "inherited": 0.85}
 class Doc:
     """One code of the index. `names`: (kind, text, tokens, content tokens, negated tokens) for the title and each
     inclusion term (text.name_parts);
-    `ctx`: tokens of the ancestors' titles; `ext`: the 7th-character extensions [(char, dotted code, meaning,
+    `ctx`: tokens of the ancestors' titles (for the tantivy build; empty once opened); `ext`: the 7th-character extensions [(char, dotted code, meaning,
     meaning tokens)] when the code needs a 7th character."""
 
     code: str
@@ -62,9 +63,10 @@ class Doc:
     parent: str | None
     chapter: int
     depth: int
-    names: list[tuple[str, str, tuple[str, ...], tuple[str, ...], tuple[str, ...]]]
+    names: list[tuple]  # (kind, text, tokens, content, negated): tuples when built, frozensets once opened
     ctx: frozenset[str]
     ext: list[tuple[str, str, str, tuple[str, ...]]] = field(default_factory=list)
+    ext_tokens: frozenset[str] = frozenset()
 
 
 @dataclass
@@ -89,11 +91,15 @@ class SearchIndex:
         return self.index.searcher()
 
     def idf_of(self, token: str) -> float:
+        """idf of an index word; a word the index lacks weighs as much as the rarest one."""
         return self.idf.get(token, self.max_idf)
 
     @property
     def max_idf(self) -> float:
-        return math.log(1 + len(self.docs))
+        return self._max_idf
+
+    def __post_init__(self) -> None:
+        self._max_idf = math.log(1 + len(self.docs))
 
 
 def _schema() -> tantivy.Schema:
@@ -145,7 +151,6 @@ def collect_docs(kb: KB, code_set: str, synonyms: Synonyms) -> list[Doc]:
         up = parents.get(r["code"])
         while up:
             ctx.update(tokens(titles[up], variants))
-            names += [_name("inherited", t, variants) for t in incl.get(up, [])]
             up = parents.get(up)
         doc = Doc(
             r["code"],
@@ -210,7 +215,7 @@ def _doc_to_json(d: Doc) -> list:
         d.chapter,
         d.depth,
         [[k, x, list(t), list(c), list(n)] for k, x, t, c, n in d.names],
-        sorted(d.ctx),
+        [],  # context is rebuilt from the parents when opened
         [[*list(e[:3]), list(e[3])] for e in d.ext],
     ]
 
@@ -240,6 +245,15 @@ def _finish(
     seconds: float | None,
     synonyms: Synonyms,
 ) -> SearchIndex:
+    intern = sys.intern
+    for d in docs:  # sets for the ranker; interned words (the same word is one object in every document)
+        d.names = [
+            (k, x, frozenset(map(intern, t)), tuple(dict.fromkeys(map(intern, c))), tuple(map(intern, n)))
+            for k, x, t, c, n in d.names
+        ]
+        d.ctx = frozenset()  # the ranker reads the ancestors' titles through the parent chain (less memory)
+        d.ext = [(e[0], e[1], e[2], tuple(map(intern, e[3]))) for e in d.ext]
+        d.ext_tokens = frozenset(t for e in d.ext for t in e[3])
     idf = _idf(docs)
     vocab = sorted({t for t in idf if len(t) >= 3 and not t.isdigit()} | {t for k in synonyms.phrases for t in k})
     index.reload()

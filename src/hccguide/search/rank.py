@@ -58,16 +58,32 @@ class Scored:
     ext_assumed: bool = False
 
 
-def _match(alts: tuple[tuple[str, ...], ...], toks: frozenset[str] | set[str], si: SearchIndex) -> float:
+Prepared = list[tuple[float, str, list[tuple[tuple[str, ...], tuple[float, ...], float]]]]
+
+
+def prepare(concepts: list[Concept], si: SearchIndex) -> Prepared:
+    """Per concept: (weight, text, [(words, their idf, idf total)] per alternative), stopwords dropped."""
+    out: Prepared = []
+    for c in concepts:
+        alts = []
+        for alt in c.alts:
+            words = tuple(t for t in alt if t not in STOPWORDS)
+            if words:
+                idfs = tuple(si.idf_of(t) for t in words)
+                alts.append((words, idfs, sum(idfs) or 1.0))
+        out.append((c.weight, c.text, alts))
+    return out
+
+
+def _match(alts: list[tuple[tuple[str, ...], tuple[float, ...], float]], toks: frozenset[str]) -> float:
     """Best share (idf weighted) of one alternative's words found in `toks`."""
     best = 0.0
-    for alt in alts:
-        words = [t for t in alt if t not in STOPWORDS]
-        if not words:
-            continue
-        total = sum(si.idf_of(t) for t in words)
-        got = sum(si.idf_of(t) for t in words if t in toks)
-        if total and got / total > best:
+    for words, idfs, total in alts:
+        got = 0.0
+        for t, w in zip(words, idfs, strict=True):
+            if t in toks:
+                got += w
+        if got / total > best:
             best = got / total
             if best >= 1.0:
                 break
@@ -89,34 +105,67 @@ def choose_extension(doc: Doc, explained: set[str], si: SearchIndex) -> tuple[in
     return best, not (explained & EPISODE_WORDS)
 
 
-def score_doc(i: int, concepts: list[Concept], explained: set[str], si: SearchIndex) -> Scored:
-    """Score one document against the query concepts (see the module docstring)."""
+def _context(doc: Doc, si: SearchIndex) -> frozenset[str]:
+    """Words of the titles of the doc's ancestors."""
+    words: set[str] = set()
+    up = doc.parent
+    while up is not None and up in si.by_code:
+        anc = si.docs[si.by_code[up]]
+        words.update(anc.names[0][2])
+        up = anc.parent
+    return frozenset(words)
+
+
+def _names(doc: Doc, si: SearchIndex) -> list[tuple]:
+    """The doc's own names, then the inclusion terms of its ancestors (kind 'inherited')."""
+    names = list(doc.names)
+    up = doc.parent
+    while up is not None and up in si.by_code:
+        anc = si.docs[si.by_code[up]]
+        names.extend(("inherited", *n[1:]) for n in anc.names if n[0] == "incl")
+        up = anc.parent
+    return names
+
+
+def score_doc(i: int, prepared: Prepared, explained: set[str], si: SearchIndex) -> Scored:
+    """Score one document against the prepared query concepts (see the module docstring)."""
     doc = si.docs[i]
-    total_w = sum(c.weight for c in concepts) or 1.0
-    ext_toks = frozenset(t for e in doc.ext for t in e[3])
-    ctx = [CONTEXT_CREDIT * _match(c.alts, doc.ctx, si) for c in concepts]
+    idf = si.idf_of
+    total_w = sum(w for w, _t, _a in prepared) or 1.0
+    ext_toks = doc.ext_tokens
+    context = _context(doc, si)
+    ctx = [CONTEXT_CREDIT * _match(alts, context) for _w, _t, alts in prepared]
     best = Scored(i, 0.0)
     title_score = 0.0
     negating = bool(explained & NEGATIONS)
-    title_content = frozenset(doc.names[0][3])
-    for kind, text, toks, raw_content, neg in doc.names:
+    title_content = doc.names[0][3]
+    for kind, text, toks, raw_content, neg in _names(doc, si):
         # An ancestor's inclusion term describes this code only together with the code's own title words
         # (E11 'diabetes NOS' is E11.9, not E11.36 '... with diabetic cataract').
-        content = frozenset(raw_content) | title_content if kind == "inherited" else frozenset(raw_content)
-        names_toks = frozenset(toks) if negating or not neg else frozenset(toks) - frozenset(neg)
+        content = raw_content + title_content if kind == "inherited" else raw_content
+        names_toks = toks if negating or not neg else toks.difference(neg)
         if ext_toks:
-            names_toks |= ext_toks
+            names_toks = names_toks | ext_toks
         got = 0.0
         matched: list[str] = []
-        for c, cx in zip(concepts, ctx, strict=True):
-            m = max(_match(c.alts, names_toks, si), cx)
+        for (w, ctext, alts), cx in zip(prepared, ctx, strict=True):
+            m = _match(alts, names_toks)
+            if cx > m:
+                m = cx
             if m > 0.5:
-                matched.append(c.text)
-            got += c.weight * m
+                matched.append(ctext)
+            got += w * m
         recall = got / total_w
+        if recall <= 0:
+            continue
         if content:
-            total = sum(si.idf_of(t) for t in content)
-            precision = sum(si.idf_of(t) for t in content if t in explained) / total if total else 1.0
+            total = explained_w = 0.0
+            for t in content:
+                v = idf(t)
+                total += v
+                if t in explained:
+                    explained_w += v
+            precision = explained_w / total if total else 1.0
         else:
             precision = 1.0
         s = NAME_WEIGHTS[kind] * recall * (0.5 + 0.5 * precision)
@@ -140,6 +189,7 @@ def score_doc(i: int, concepts: list[Concept], explained: set[str], si: SearchIn
 def rank(candidates: list[int], concepts: list[Concept], si: SearchIndex) -> list[Scored]:
     """Score and sort candidates: best score first, then tabular order."""
     explained = {t for c in concepts for alt in c.alts for t in alt if t not in STOPWORDS}
-    scored = [score_doc(i, concepts, explained, si) for i in candidates]
+    prepared = prepare(concepts, si)
+    scored = [score_doc(i, prepared, explained, si) for i in candidates]
     scored.sort(key=lambda s: (-round(s.score, 6), s.doc))
     return scored
