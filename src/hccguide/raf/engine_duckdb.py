@@ -195,12 +195,9 @@ FROM mem_parsed m LEFT JOIN (SELECT member_id, count(*) AS n FROM mem_parsed GRO
         ),
         ("mem", "SELECT * FROM mem_checked WHERE reason IS NULL"),
         (
-            "dx_parsed",
-            """
-SELECT rn, CAST(member_id AS VARCHAR) AS member_id, CAST(dx_code AS VARCHAR) AS dx_raw,
-  upper(replace(trim(CAST(dx_code AS VARCHAR)), '.', '')) AS code,
-  CAST(date_of_service AS VARCHAR) AS dos_raw, TRY_CAST(date_of_service AS DATE) AS dos
-FROM src_dx""",
+            "member_status",
+            "SELECT member_id, bool_or(reason IS NULL) AS ok, min(rn) FILTER (WHERE reason IS NULL) AS mkey "
+            "FROM mem_checked GROUP BY member_id",
         ),
     ]
     year_check = ""
@@ -214,19 +211,24 @@ FROM src_dx""",
         (
             "dx_checked",
             f"""
-SELECT x.*, CASE
-  WHEN x.member_id IS NULL OR NOT EXISTS (SELECT 1 FROM mem_parsed p WHERE p.member_id = x.member_id)
-    THEN 'unknown member'
-  WHEN NOT EXISTS (SELECT 1 FROM mem g WHERE g.member_id = x.member_id) THEN 'member rejected'
+SELECT x.*, s.mkey, CASE
+  WHEN x.member_id IS NULL OR s.member_id IS NULL THEN 'unknown member'
+  WHEN NOT s.ok THEN 'member rejected'
   WHEN x.code IS NULL OR x.code = '' THEN 'missing dx code'
   WHEN x.dos_raw IS NOT NULL AND trim(x.dos_raw) <> '' AND x.dos IS NULL THEN 'invalid date'
   {year_check}
-  WHEN NOT EXISTS (SELECT 1 FROM ref_codes c WHERE c.code = x.code) THEN 'unknown code'
+  WHEN c.code IS NULL THEN 'unknown code'
   ELSE NULL END AS reason
-FROM dx_parsed x""",
+FROM (SELECT rn, CAST(member_id AS VARCHAR) AS member_id, CAST(dx_code AS VARCHAR) AS dx_raw,
+        upper(replace(trim(CAST(dx_code AS VARCHAR)), '.', '')) AS code,
+        CAST(date_of_service AS VARCHAR) AS dos_raw, TRY_CAST(date_of_service AS DATE) AS dos
+      FROM src_dx) x
+LEFT JOIN member_status s ON x.member_id = s.member_id
+LEFT JOIN ref_codes c ON x.code = c.code""",
         )
     )
-    out.append(("dx", "SELECT member_id, code FROM dx_checked WHERE reason IS NULL"))
+    out.append(("dx", "SELECT mkey, code FROM dx_checked WHERE reason IS NULL"))
+    out.append(("dx_rejects", "SELECT rn, member_id, dx_raw, dos_raw, reason FROM dx_checked WHERE reason IS NOT NULL"))
     out.append(
         (
             "rejects",
@@ -241,7 +243,7 @@ SELECT 'diagnoses' AS source, rn AS row_number, member_id,
        ELSE 'dx_code' END AS field,
   CASE WHEN reason LIKE '%date%' THEN dos_raw WHEN reason LIKE '%member%' THEN member_id ELSE dx_raw END AS value,
   reason
-FROM dx_checked WHERE reason IS NOT NULL""",
+FROM dx_rejects""",
         )
     )
     return out
@@ -252,7 +254,7 @@ def model_statements(
 ) -> list[tuple[str, str]]:
     """The RAF steps for one model as SQL. Inputs: views mem_{tag} (members to score with this model, with demographic
     key columns), demo_{tag} (key → segment, term, kind), demo_seg_{tag} (key → segment, disabled, aged, scores_hccs),
-    dx, and the ref_*_{tag} reference tables. Output: scores_{tag}(member_id, model, segment, risk_score,
+    dx, and the ref_*_{tag} reference tables. Output: scores_{tag}(mkey, model, segment, risk_score,
     risk_score_normalized, hccs)."""
     key_join = " AND ".join(
         f"coalesce(CAST(m.{k} AS VARCHAR), '~') = coalesce(CAST(k.{k} AS VARCHAR), '~')" for k in DEMO_KEY
@@ -263,28 +265,28 @@ def model_statements(
         (
             f"mseg_{t}",
             f"""
-SELECT m.member_id, m.age, m.sex, k.segment, k.disabled, k.aged, k.scores_hccs
+SELECT m.rn AS mkey, m.age, m.sex, k.segment, k.disabled, k.aged, k.scores_hccs
 FROM mem_{t} m JOIN demo_seg_{t} k ON {key_join}""",
         ),
         (
             f"dterms_{t}",
             f"""
-SELECT m.member_id, k.segment, k.term FROM mem_{t} m JOIN demo_{t} k ON {key_join}""",
+SELECT m.rn AS mkey, k.segment, k.term FROM mem_{t} m JOIN demo_{t} k ON {key_join}""",
         ),
         # map_dx_to_cc (CMS ICD-10 mapping of the payment year)
         (
             f"dxcc_{t}",
             f"""
-SELECT DISTINCT d.member_id, d.code, r.cc, s.age, s.sex
-FROM dx d JOIN mseg_{t} s ON d.member_id = s.member_id JOIN ref_dx_{t} r ON d.code = r.code
+SELECT DISTINCT d.mkey, d.code, r.cc, s.age, s.sex
+FROM dx d JOIN mseg_{t} s ON d.mkey = s.mkey JOIN ref_dx_{t} r ON d.code = r.code
 WHERE s.scores_hccs""",
         ),
         # apply_edits (CMS model software age/sex edits and MCE age conditions)
         (
             f"cc_edit_{t}",
             f"""
-SELECT DISTINCT member_id, cc FROM (
-  SELECT x.member_id,
+SELECT DISTINCT mkey, cc FROM (
+  SELECT x.mkey,
     CASE WHEN e.code IS NOT NULL AND (
            (e.edit_type = 'sex' AND e.sex = CASE WHEN x.sex = 'F' THEN 2 ELSE 1 END)
         OR (e.edit_type <> 'sex' AND ((e.age_max IS NOT NULL AND x.age <= e.age_max)
@@ -301,69 +303,69 @@ WHERE cc IS NOT NULL""",
             (
                 f"cc_{t}",
                 f"""
-SELECT c.member_id, c.cc FROM cc_edit_{t} c
-WHERE c.cc <> '223' OR EXISTS (SELECT 1 FROM cc_edit_{t} o WHERE o.member_id = c.member_id
+SELECT c.mkey, c.cc FROM cc_edit_{t} c
+WHERE c.cc <> '223' OR EXISTS (SELECT 1 FROM cc_edit_{t} o WHERE o.mkey = c.mkey
   AND o.cc IN ('221', '222', '224', '225', '226'))""",
             )
         )
     else:
-        stmts.append((f"cc_{t}", f"SELECT member_id, cc FROM cc_edit_{t}"))
+        stmts.append((f"cc_{t}", f"SELECT mkey, cc FROM cc_edit_{t}"))
     stmts += [
         # apply_hierarchies
         (
             f"hcc_{t}",
             f"""
-SELECT c.member_id, c.cc FROM cc_{t} c
+SELECT c.mkey, c.cc FROM cc_{t} c
 WHERE NOT EXISTS (SELECT 1 FROM cc_{t} p JOIN ref_hier_{t} h ON p.cc = h.parent
-                  WHERE p.member_id = c.member_id AND h.child = c.cc)""",
+                  WHERE p.mkey = c.mkey AND h.child = c.cc)""",
         ),
         # add_interactions: factors present → interactions whose every factor is present; count variables
         (
             f"factor_{t}",
             f"""
-SELECT DISTINCT h.member_id, g.grp AS factor FROM hcc_{t} h JOIN ref_groups_{t} g ON h.cc = g.cc
-UNION ALL SELECT member_id, 'DISABLED' AS factor FROM mseg_{t} WHERE disabled AND scores_hccs
-UNION ALL SELECT member_id, 'NONAGED' AS factor FROM mseg_{t} WHERE NOT aged AND scores_hccs""",
+SELECT DISTINCT h.mkey, g.grp AS factor FROM hcc_{t} h JOIN ref_groups_{t} g ON h.cc = g.cc
+UNION ALL SELECT mkey, 'DISABLED' AS factor FROM mseg_{t} WHERE disabled AND scores_hccs
+UNION ALL SELECT mkey, 'NONAGED' AS factor FROM mseg_{t} WHERE NOT aged AND scores_hccs""",
         ),
         (
             f"inter_{t}",
             f"""
-SELECT f.member_id, i.name FROM factor_{t} f JOIN ref_inter_{t} i ON f.factor = i.factor
-GROUP BY f.member_id, i.name, i.nfactors HAVING count(*) = i.nfactors""",
+SELECT f.mkey, i.name FROM factor_{t} f JOIN ref_inter_{t} i ON f.factor = i.factor
+GROUP BY f.mkey, i.name, i.nfactors HAVING count(*) = i.nfactors""",
         ),
         # sum_coefficients over every term of every member
         (
             f"terms_{t}",
             f"""
-SELECT member_id, segment, term FROM dterms_{t}
-UNION ALL SELECT h.member_id, s.segment, '{hcc_prefix}' || h.cc AS term
-  FROM hcc_{t} h JOIN mseg_{t} s ON h.member_id = s.member_id
-UNION ALL SELECT i.member_id, s.segment, i.name AS term FROM inter_{t} i JOIN mseg_{t} s ON i.member_id = s.member_id
-UNION ALL SELECT c.member_id, s.segment, CASE WHEN c.n >= 10 THEN 'D10P' ELSE 'D' || CAST(c.n AS VARCHAR) END AS term
-  FROM (SELECT member_id, count(*) AS n FROM hcc_{t} GROUP BY member_id) c JOIN mseg_{t} s ON c.member_id = s.member_id""",
+SELECT mkey, segment, term FROM dterms_{t}
+UNION ALL SELECT h.mkey, s.segment, '{hcc_prefix}' || h.cc AS term
+  FROM hcc_{t} h JOIN mseg_{t} s ON h.mkey = s.mkey
+UNION ALL SELECT i.mkey, s.segment, i.name AS term FROM inter_{t} i JOIN mseg_{t} s ON i.mkey = s.mkey
+UNION ALL SELECT c.mkey, s.segment, CASE WHEN c.n >= 10 THEN 'D10P' ELSE 'D' || CAST(c.n AS VARCHAR) END AS term
+  FROM (SELECT mkey, count(*) AS n FROM hcc_{t} GROUP BY mkey) c JOIN mseg_{t} s ON c.mkey = s.mkey""",
         ),
         (
             f"raw_{t}",
             f"""
-SELECT s.member_id, s.segment, round(coalesce(sum(r.value), 0), 3) AS risk_score
-FROM mseg_{t} s LEFT JOIN terms_{t} x ON s.member_id = x.member_id
-  LEFT JOIN ref_coef_{t} r ON x.segment = r.segment AND x.term = r.term
-GROUP BY s.member_id, s.segment""",
+SELECT s.mkey, s.segment, round(coalesce(v.total, 0), 3) AS risk_score
+FROM mseg_{t} s LEFT JOIN (
+  SELECT x.mkey, sum(r.value) AS total FROM terms_{t} x
+  JOIN ref_coef_{t} r ON x.segment = r.segment AND x.term = r.term GROUP BY x.mkey) v ON s.mkey = v.mkey""",
         ),
-        (f"hcclist_{t}", f"SELECT member_id, {{HCC_LIST}} AS hccs FROM hcc_{t} GROUP BY member_id"),
+        (f"hcclist_{t}", f"SELECT mkey, {{HCC_LIST}} AS hccs FROM hcc_{t} GROUP BY mkey"),
         # normalize (CMS rounding: 3 decimals)
         (
             f"scores_{t}",
             f"""
-SELECT s.member_id, '{model}' AS model, {payment_year} AS payment_year, s.segment, s.risk_score,
+SELECT m.member_id, '{model}' AS model, {payment_year} AS payment_year, s.segment, s.risk_score,
   {norm} AS risk_score_normalized, coalesce(l.hccs, {{HCC_EMPTY}}) AS hccs
-FROM raw_{t} s LEFT JOIN hcclist_{t} l ON s.member_id = l.member_id""",
+FROM raw_{t} s JOIN mem_{t} m ON s.mkey = m.rn LEFT JOIN hcclist_{t} l ON s.mkey = l.mkey""",
         ),
     ]
     return stmts
 
 
-HCC_LIST_DUCKDB = "list(cc ORDER BY TRY_CAST(cc AS INTEGER))"
+HCC_LIST_DUCKDB = "list_transform(list_sort(list(CAST(cc AS INTEGER))), lambda x: CAST(x AS VARCHAR))"
 HCC_EMPTY_DUCKDB = "CAST([] AS VARCHAR[])"
 
 
@@ -533,15 +535,17 @@ def _source_sql(
     what: str,
 ) -> str:
     suffix = path.suffix.lower()
+    rn = "row_number() OVER ()"
     if suffix in (".parquet", ".pq"):
-        reader = f"read_parquet('{path}')"
+        reader = f"read_parquet('{path}', file_row_number = true)"
+        rn = "file_row_number + 1"
     elif suffix in (".csv", ".txt", ".gz"):
         reader = f"read_csv('{path}', all_varchar = true, header = true)"
     else:
         raise BadInput(f"unsupported {what} file type", field=what, value=str(path), fix="use .parquet or .csv")
     if not path.is_file():
         raise BadInput(f"{what} file not found", field=what, value=str(path), fix="check the path")
-    have = [r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {reader}").fetchall()]
+    have = [r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {reader}").fetchall() if r[0] != "file_row_number"]
     inverse = {v: k for k, v in column_map.items()}  # standard name -> user column
     cols = []
     for c in columns:
@@ -557,7 +561,7 @@ def _source_sql(
             )
         else:
             cols.append(f"CAST(NULL AS VARCHAR) AS {c}")
-    return f"SELECT row_number() OVER () AS rn, {', '.join(cols)} FROM {reader}"
+    return f"SELECT {rn} AS rn, {', '.join(cols)} FROM {reader}"
 
 
 @dataclass
@@ -615,7 +619,7 @@ def run_duckdb(
     con.execute(f"CREATE OR REPLACE TEMP TABLE scores AS {final_statement(plan, kb.release_id)}")
     res = summarize(con, t0)
     if out:
-        _write(con, "SELECT * FROM scores ORDER BY member_id", Path(out))
+        _write(con, "SELECT * FROM scores", Path(out))
     if rejects:
         _write(con, "SELECT * FROM rejects ORDER BY source, row_number", Path(rejects))
     res.out, res.rejects = out, rejects
@@ -623,12 +627,22 @@ def run_duckdb(
     return res
 
 
+# Statements cheap enough to stay views (DuckDB inlines them into the next materialized statement).
+VIEWS = ("mem_parsed", "mem", "dx_checked", "dterms_", "cc_edit_", "factor_", "inter_", "terms_", "hcclist_")
+
+
+def is_view(name: str) -> bool:
+    """True for the statements that are not materialized (names in VIEWS, or prefixed by one ending in '_')."""
+    return any(name == v or (v.endswith("_") and name.startswith(v)) for v in VIEWS)
+
+
 def run_statements(
     con: duckdb.DuckDBPyConnection, stmts: list[tuple[str, str]], step: Progress, lo: float, hi: float
 ) -> None:
     for i, (name, sql) in enumerate(stmts):
         step(name, lo + (hi - lo) * i / max(1, len(stmts)))
-        con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS {sql}")
+        kind = "VIEW" if is_view(name) else "TABLE"
+        con.execute(f"CREATE OR REPLACE TEMP {kind} {name} AS {sql}")
 
 
 def run_models(con: duckdb.DuckDBPyConnection, plan: BatchPlan, step: Progress) -> None:
@@ -666,7 +680,7 @@ def summarize(con: duckdb.DuckDBPyConnection, t0: float) -> BatchResult:
     (m_in,) = con.execute("SELECT count(*) FROM mem_checked").fetchone()
     (m_rej,) = con.execute("SELECT count(*) FROM rejects WHERE source = 'members'").fetchone()
     (scored,) = con.execute("SELECT count(*) FROM scores").fetchone()
-    (d_in,) = con.execute("SELECT count(*) FROM dx_checked").fetchone()
+    (d_in,) = con.execute("SELECT count(*) FROM src_dx").fetchone()
     (d_rej,) = con.execute("SELECT count(*) FROM rejects WHERE source = 'diagnoses'").fetchone()
     (d_used,) = con.execute("SELECT count(*) FROM dx").fetchone()
     row = con.execute(

@@ -28,6 +28,7 @@ from hccguide.raf.engine_duckdb import (
     Progress,
     demographic_rows,
     final_statement,
+    is_view,
     model_statements,
     model_year,
     plan_batch,
@@ -52,26 +53,41 @@ def spark_session(master: str = "local[*]", app_name: str = "hccguide-raf") -> A
     """A Spark session (pyspark; Java 17 on the machine)."""
     from pyspark.sql import SparkSession
 
-    return (SparkSession.builder.master(master).appName(app_name)
-            .config("spark.sql.shuffle.partitions", "8")
-            .config("spark.driver.memory", "4g")
-            .config("spark.ui.enabled", "false")
-            .config("spark.sql.session.timeZone", "UTC")
-            .getOrCreate())
+    return (
+        SparkSession.builder.master(master)
+        .appName(app_name)
+        .config("spark.sql.shuffle.partitions", "8")
+        .config("spark.driver.memory", "4g")
+        .config("spark.ui.enabled", "false")
+        .config("spark.sql.session.timeZone", "UTC")
+        .getOrCreate()
+    )
 
 
 def _arrow_to_view(spark: Any, table: pa.Table, name: str) -> None:
     rows = table.to_pylist()
     from pyspark.sql.types import BooleanType, DoubleType, IntegerType, LongType, StringType, StructField, StructType
 
-    mapping = {pa.string(): StringType(), pa.int32(): IntegerType(), pa.int64(): LongType(),
-               pa.float64(): DoubleType(), pa.bool_(): BooleanType()}
+    mapping = {
+        pa.string(): StringType(),
+        pa.int32(): IntegerType(),
+        pa.int64(): LongType(),
+        pa.float64(): DoubleType(),
+        pa.bool_(): BooleanType(),
+    }
     schema = StructType([StructField(f.name, mapping.get(f.type, StringType()), True) for f in table.schema])
     spark.createDataFrame([tuple(r[c] for c in table.column_names) for r in rows], schema).createOrReplaceTempView(name)
 
 
-def _source(spark: Any, path: Path, columns: tuple[str, ...], required: tuple[str, ...], column_map: dict[str, str],
-            name: str, what: str) -> None:
+def _source(
+    spark: Any,
+    path: Path,
+    columns: tuple[str, ...],
+    required: tuple[str, ...],
+    column_map: dict[str, str],
+    name: str,
+    what: str,
+) -> None:
     if not path.is_file():
         raise BadInput(f"{what} file not found", field=what, value=str(path), fix="check the path")
     if path.suffix.lower() in (".parquet", ".pq"):
@@ -87,8 +103,12 @@ def _source(spark: Any, path: Path, columns: tuple[str, ...], required: tuple[st
         if src in df.columns:
             cols.append(F.col(f"`{src}`").alias(c))
         elif c in required:
-            raise BadInput(f"{what} file has no column {src!r}", field=what, value=df.columns,
-                           fix=f"add the column or map it with --column-map {c}=YOURS")
+            raise BadInput(
+                f"{what} file has no column {src!r}",
+                field=what,
+                value=df.columns,
+                fix=f"add the column or map it with --column-map {c}=YOURS",
+            )
         else:
             cols.append(F.lit(None).cast("string").alias(c))
     from pyspark.sql.window import Window
@@ -97,10 +117,22 @@ def _source(spark: Any, path: Path, columns: tuple[str, ...], required: tuple[st
     df.createOrReplaceTempView(name)
 
 
-def run_spark(kb: KB, members: Path, diagnoses: Path, *, out: Path | None, rejects: Path | None, model: str = "V28",
-              payment_year: int = 2026, as_of: date | None = None, column_map: dict[str, str] | None = None,
-              check_dates: bool = True, master: str = "local[*]", spark: Any = None,
-              progress: Progress | None = None) -> BatchResult:
+def run_spark(
+    kb: KB,
+    members: Path,
+    diagnoses: Path,
+    *,
+    out: Path | None,
+    rejects: Path | None,
+    model: str = "V28",
+    payment_year: int = 2026,
+    as_of: date | None = None,
+    column_map: dict[str, str] | None = None,
+    check_dates: bool = True,
+    master: str = "local[*]",
+    spark: Any = None,
+    progress: Progress | None = None,
+) -> BatchResult:
     """Score a file of members on Spark; same outputs and summary as engine_duckdb.run_duckdb."""
     t0 = time.perf_counter()
     step = progress or (lambda _m, _f: None)
@@ -116,7 +148,7 @@ def run_spark(kb: KB, members: Path, diagnoses: Path, *, out: Path | None, rejec
         for name, sql in stmts:
             step(name, 0.5)
             df = spark.sql(to_spark(sql))
-            if cache:
+            if cache and not is_view(name):
                 # materialize and cut the lineage: the plan of the next statement stays small
                 df = df.localCheckpoint(eager=True)
             df.createOrReplaceTempView(name)
@@ -131,8 +163,16 @@ def run_spark(kb: KB, members: Path, diagnoses: Path, *, out: Path | None, rejec
         _arrow_to_view(spark, seg, f"demo_seg_{tag}")
         for name, table in reference_rows(t).tables.items():
             _arrow_to_view(spark, table, f"{name}_{tag}")
-        run(model_statements(tag, m, plan.payment_year, t.constants.normalization_factor, m == "CMS-HCC V28",
-                             "RXHCC" if m.startswith("RxHCC") else "HCC"))
+        run(
+            model_statements(
+                tag,
+                m,
+                plan.payment_year,
+                t.constants.normalization_factor,
+                m == "CMS-HCC V28",
+                "RXHCC" if m.startswith("RxHCC") else "HCC",
+            )
+        )
     step("writing", 0.9)
     scores = spark.sql(to_spark(final_statement(plan, kb.release_id))).localCheckpoint(eager=True)
     scores.createOrReplaceTempView("scores")
@@ -153,18 +193,27 @@ def _summary(spark: Any, t0: float) -> BatchResult:
     m_in = one("SELECT count(*) FROM mem_checked")
     m_rej = one("SELECT count(*) FROM rejects WHERE source = 'members'")
     scored = one("SELECT count(*) FROM scores")
-    d_in = one("SELECT count(*) FROM dx_checked")
+    d_in = one("SELECT count(*) FROM src_dx")
     d_rej = one("SELECT count(*) FROM rejects WHERE source = 'diagnoses'")
     d_used = one("SELECT count(*) FROM dx")
-    row = spark.sql("SELECT avg(risk_score), percentile_approx(risk_score, array(0.1, 0.25, 0.5, 0.75, 0.9, 0.99)), "
-                    "avg(risk_score_payment) FROM scores").collect()[0]
+    row = spark.sql(
+        "SELECT avg(risk_score), percentile_approx(risk_score, array(0.1, 0.25, 0.5, 0.75, 0.9, 0.99)), "
+        "avg(risk_score_payment) FROM scores"
+    ).collect()[0]
     reasons = {r[0]: r[1] for r in spark.sql("SELECT reason, count(*) FROM rejects GROUP BY reason").collect()}
     segs = {r[0]: r[1] for r in spark.sql("SELECT segment, count(*) FROM scores GROUP BY segment").collect()}
     summary = {
-        "members_in": m_in, "members_scored": scored, "members_rejected": m_rej, "diagnoses_in": d_in,
-        "diagnoses_used": d_used, "diagnoses_rejected": d_rej, "risk_score_mean": row[0],
+        "members_in": m_in,
+        "members_scored": scored,
+        "members_rejected": m_rej,
+        "diagnoses_in": d_in,
+        "diagnoses_used": d_used,
+        "diagnoses_rejected": d_rej,
+        "risk_score_mean": row[0],
         "risk_score_percentiles": dict(zip(["p10", "p25", "p50", "p75", "p90", "p99"], row[1] or [], strict=False)),
-        "risk_score_payment_mean": row[2], "reject_reasons": reasons, "segments": segs,
+        "risk_score_payment_mean": row[2],
+        "reject_reasons": reasons,
+        "segments": segs,
     }
     return BatchResult(m_in, scored, m_rej, d_in, d_used, d_rej, time.perf_counter() - t0, summary)
 
@@ -181,6 +230,11 @@ def _write(df: Any, path: Path) -> None:
     else:
         if "hccs" in table.column_names:
             idx = table.column_names.index("hccs")
-            table = table.set_column(idx, "hccs", pa.array(
-                ["[" + ", ".join(v) + "]" if v is not None else None for v in table.column("hccs").to_pylist()]))
+            table = table.set_column(
+                idx,
+                "hccs",
+                pa.array(
+                    ["[" + ", ".join(v) + "]" if v is not None else None for v in table.column("hccs").to_pylist()]
+                ),
+            )
         pacsv.write_csv(table, path)
