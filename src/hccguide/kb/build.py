@@ -70,6 +70,8 @@ def added_code_set_sources(home: Path | None = None) -> list[CodeSetSource]:
     """Code sets a user added with `hccguide kb add` (each folder holds manifest.json and the files)."""
     out = []
     for manifest_path in sorted(releases.code_sets_dir(home).glob("*/manifest.json")):
+        if manifest_path.parent.name.startswith("."):
+            continue  # a staging folder of an unfinished `kb add`
         manifest = json.loads(manifest_path.read_text())
         folder = manifest_path.parent
 
