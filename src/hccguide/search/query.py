@@ -102,7 +102,28 @@ def parse_query(text: str, si: SearchIndex) -> tuple[list[Concept], list[dict], 
             if w not in STOPWORDS:
                 concepts.append(Concept(w, ((w,),), _weight(((w,),), si)))
             i += 1
+    _merge_reordered(concepts, expansions, si)
     return concepts, corrections, expansions
+
+
+def _merge_reordered(concepts: list[Concept], expansions: list[dict], si: SearchIndex) -> None:
+    """A synonym phrase of 2-3 words whose words occur in another order among the single-word concepts
+    ('fracture of right hip' holds 'hip fracture') is merged into one concept, as if written in order."""
+    singles = {c.text: n for n, c in enumerate(concepts) if len(c.alts) == 1 and " " not in c.text}
+    if len(singles) < 2:
+        return
+    for key, expansion in si.synonyms.phrases.items():
+        words = [w for w in key if w not in STOPWORDS]
+        if not 2 <= len(words) <= 3 or len(words) != len(key) or not all(w in singles for w in words):
+            continue
+        positions = sorted((singles.pop(w) for w in words), reverse=True)
+        first = min(positions)
+        for n in positions:
+            concepts[n] = Concept("", (), 0.0)  # placeholder, removed below
+        alts = (key, *expansion)
+        concepts[first] = Concept(" ".join(key), alts, _weight(alts, si))
+        expansions.append({"text": " ".join(key), "as": [" ".join(a) for a in expansion]})
+    concepts[:] = [c for c in concepts if c.alts]
 
 
 def _candidates(concepts: list[Concept], si: SearchIndex) -> list[int]:
@@ -297,15 +318,26 @@ def search(
     ranked: list[Scored] = []
     corrections: list[dict] = []
     expansions: list[dict] = []
-    code_like = text.upper().replace(".", "").replace(" ", "")
-    if _CODE_LIKE.match(code_like) and (
-        code_like in si.by_code or code_like in si.extension_codes or code_like[:3] in si.by_code
-    ):
-        ranked = _code_lookup(si, code_like)
-    if not ranked:
-        concepts, corrections, expansions = parse_query(text, si)
-        if concepts:
-            ranked = rank(_candidates(concepts, si), concepts, si)
+    words = text.split()
+    codes = [w.upper().replace(".", "") for w in words]
+    if len(words) == 1 and _CODE_LIKE.match(codes[0]) and codes[0][:3] in si.by_code:
+        # one code-shaped word: the code, or the codes under its longest known prefix
+        ranked = _code_lookup(si, codes[0])
+        if codes[0] not in si.by_code and codes[0] not in si.extension_codes:
+            notes.append(
+                f"{words[0]} is not an ICD-10-CM code in {choice.code_set}; codes under its longest known "
+                "prefix are shown"
+            )
+    else:
+        # codes written among words ('e11.9 diabetes', 'I50.9 I10') come first, then the words are searched
+        known = [c for c in codes if c in si.by_code or c in si.extension_codes]
+        for c in known:
+            ranked.extend(_code_lookup(si, c)[:1])
+        rest = " ".join(w for w, c in zip(words, codes, strict=True) if c not in known)
+        if len(rest.strip()) >= MIN_CHARS:
+            concepts, corrections, expansions = parse_query(rest, si)
+            if concepts:
+                ranked.extend(rank(_candidates(concepts, si), concepts, si))
 
     scores = {s.doc: s.score for s in ranked}
     results: list[dict] = []
