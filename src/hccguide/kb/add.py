@@ -160,6 +160,8 @@ def _rebuild(code_set: str, folder: Path, billable: int, home: Path, progress: P
     from hccguide.kb.build import build, expected_release_id
 
     path = build(home, progress=progress)
+    for old in releases.prune(path, home):
+        (progress or (lambda _msg: None))(f"removed the superseded release {old.name}")
     return Added(code_set, folder, billable, expected_release_id(home), path)
 
 

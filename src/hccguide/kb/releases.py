@@ -62,3 +62,18 @@ def write_current(db_path: Path, rid: str, home: Path | None = None) -> None:
     tmp = pointer.with_suffix(".tmp")
     tmp.write_text(json.dumps({"release_id": rid, "path": str(db_path)}, indent=2))
     tmp.replace(pointer)
+
+
+def prune(keep: Path, home: Path | None = None) -> list[Path]:
+    """Delete every other built release (`kb-*.duckdb`) in `home`; the deleted paths.
+
+    Used after `kb add`, whose rebuild supersedes the previous release (60-100 MB each). A process that still has
+    an old file open keeps reading it (POSIX unlink semantics).
+    """
+    removed = []
+    for path in sorted((home or kb_home()).glob("kb-*.duckdb")):
+        if path.resolve() != keep.resolve():
+            path.unlink(missing_ok=True)
+            Path(f"{path}.wal").unlink(missing_ok=True)
+            removed.append(path)
+    return removed
