@@ -39,8 +39,8 @@ MIN_CHARS = 2
 MAX_CHARS = 2000
 MAX_TOKENS = 32
 MAX_LIMIT = 100
-CANDIDATES = 500
-CHILDREN_PER_HEADER = 60
+CANDIDATES = 250
+CHILDREN_PER_HEADER = 40
 FIELD_BOOSTS = {"name": 3.0, "ctx": 0.7, "ext": 0.5}
 _CODE_LIKE = re.compile(r"^[A-Z][0-9][0-9A-Z]{1,5}$")
 
@@ -148,7 +148,7 @@ def _candidates(concepts: list[Concept], si: SearchIndex) -> list[int]:
     # A header's inclusion terms apply to its codes (I50.2 'HFrEF' -> I50.20..I50.23): add the direct children
     # of the best headers, which rank.py scores with the inherited names.
     seen_ids = set(out)
-    for i in out[:100]:
+    for i in out[:50]:
         for j in si.children.get(si.docs[i].code, [])[:CHILDREN_PER_HEADER]:
             if j not in seen_ids:
                 seen_ids.add(j)
