@@ -1,0 +1,86 @@
+"""Search as you type on the home page, in a real browser (Debian chromium via Playwright) against the real
+uvicorn server and KB: typing fills #search-results from /api/search, each result links to its code page."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+import uvicorn
+
+from hccguide.kb.open import KB
+from hccguide.search.index import SearchIndex
+from hccguide.search.query import search
+from hccguide.web.app import create_app
+
+pytestmark = pytest.mark.e2e
+CHROMIUM = "/usr/bin/chromium"
+
+
+@pytest.fixture(scope="module")
+def site(served_kb: KB, index: SearchIndex) -> Iterator[str]:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = int(s.getsockname()[1])
+    server = uvicorn.Server(uvicorn.Config(create_app(), host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("uvicorn did not start")
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def chromium() -> Iterator[object]:
+    if not Path(CHROMIUM).exists() and shutil.which("chromium") is None:
+        pytest.fail("Debian chromium is missing: run `bash scripts/system-deps.sh` (no browser download)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
+        yield b
+        b.close()
+
+
+def test_typing_shows_results_that_link_to_code_pages(chromium, site: str, served_kb: KB) -> None:  # type: ignore[no-untyped-def]
+    page = chromium.new_page()
+    hosts: list[str] = []
+    page.on("request", lambda req: hosts.append(urlparse(req.url).netloc))
+    page.goto(site + "/")
+    page.locator("#q").press_sequentially("h/o breast ca", delay=30)
+    first = page.locator("#search-results a.search-code").first
+    first.wait_for(timeout=15000)
+    expected = search(served_kb, "h/o breast ca", limit=10)["results"]
+    assert first.inner_text() == expected[0]["code"] == "Z85.3"
+    item = page.locator("#search-results li.search-result").first
+    assert "Personal history of malignant neoplasm of breast" in item.inner_text()
+    assert "billable" in item.inner_text()
+    assert "no V28 HCC" in item.inner_text()  # Z85.3 maps to no CMS-HCC V28 HCC (KB dx_to_cc, PY2026)
+    assert expected[0]["v28_hcc"] is None
+    assert page.locator("#search-results li.search-result").count() == len(expected)
+    assert first.get_attribute("href") == "/codes/Z85.3"
+
+    page.locator("#q").fill("x")  # one character: the results are cleared, no error shown
+    page.wait_for_function("document.querySelectorAll('#search-results li').length === 0", timeout=5000)
+
+    page.locator("#q").fill("ckd 3b")
+    page.locator("#search-results a.search-code").first.wait_for(timeout=15000)
+    page.wait_for_function(
+        "document.querySelector('#search-results a.search-code').textContent === 'N18.32'", timeout=15000
+    )
+    with page.expect_navigation():
+        page.locator("#q").press("Enter")
+    assert page.url.endswith("/codes/N18.32")
+    assert {h for h in hosts if h} <= {urlparse(site).netloc}, "the page must not call any other host"
+    page.close()
