@@ -1,7 +1,8 @@
 """The query sets: every acceptable code exists in the KB, and accuracy does not regress.
 
-Floors sit a little below the figures measured when they were set (docs/search.md): dev set top-1 0.939,
-top-5 0.981, MRR 0.960; holdout (written after tuning, never tuned on) top-1 0.737, top-5 0.863, MRR 0.796.
+Floors sit a little below the figures measured when they were set (docs/search.md): dev set top-1 0.942,
+top-5 0.985, MRR 0.962; holdout (written after tuning, no synonym added for it) top-1 0.747, top-5 0.884,
+MRR 0.807.
 """
 
 from __future__ import annotations
@@ -52,6 +53,6 @@ def test_dev_set_accuracy_floor(served_kb: KB, index: SearchIndex) -> None:
 
 def test_holdout_accuracy_floor(served_kb: KB, index: SearchIndex) -> None:
     overall = evaluate(served_kb, load_queries(HOLDOUT_SET))["overall"]
-    assert overall["top1"] >= 0.70
-    assert overall["top5"] >= 0.82
-    assert overall["mrr"] >= 0.76
+    assert overall["top1"] >= 0.71
+    assert overall["top5"] >= 0.85
+    assert overall["mrr"] >= 0.77
