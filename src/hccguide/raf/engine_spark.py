@@ -39,6 +39,8 @@ from hccguide.raf.tables import valid_codes
 
 HCC_LIST_SPARK = "transform(array_sort(collect_list(CAST(cc AS INT))), x -> CAST(x AS STRING))"
 HCC_EMPTY_SPARK = "CAST(array() AS ARRAY<STRING>)"
+# Read by two later statements each: materialized on Spark (DuckDB keeps them as views it scans twice cheaply).
+SPARK_MATERIALIZE = {"mem_parsed", "dx_checked"}
 
 
 def to_spark(sql: str) -> str:
@@ -65,18 +67,15 @@ def spark_session(master: str = "local[*]", app_name: str = "hccguide-raf") -> A
 
 
 def _arrow_to_view(spark: Any, table: pa.Table, name: str) -> None:
-    rows = table.to_pylist()
-    from pyspark.sql.types import BooleanType, DoubleType, IntegerType, LongType, StringType, StructField, StructType
+    """Hand an Arrow table to Spark through a Parquet file (much faster than Python rows) and name it."""
+    import tempfile
 
-    mapping = {
-        pa.string(): StringType(),
-        pa.int32(): IntegerType(),
-        pa.int64(): LongType(),
-        pa.float64(): DoubleType(),
-        pa.bool_(): BooleanType(),
-    }
-    schema = StructType([StructField(f.name, mapping.get(f.type, StringType()), True) for f in table.schema])
-    spark.createDataFrame([tuple(r[c] for c in table.column_names) for r in rows], schema).createOrReplaceTempView(name)
+    import pyarrow.parquet as pq
+
+    folder = Path(tempfile.mkdtemp(prefix="hccguide_spark_"))
+    path = folder / f"{name}.parquet"
+    pq.write_table(table, path)
+    spark.read.parquet(str(path)).createOrReplaceTempView(name)
 
 
 def _source(
@@ -111,9 +110,13 @@ def _source(
             )
         else:
             cols.append(F.lit(None).cast("string").alias(c))
-    from pyspark.sql.window import Window
+    if path.suffix.lower() in (".parquet", ".pq"):
+        # Parquet row index (Spark file metadata): the 1-based input row number without a global sort
+        df = df.select(*cols, (F.col("_metadata.row_index") + 1).alias("rn"))
+    else:
+        from pyspark.sql.window import Window
 
-    df = df.select(*cols).withColumn("rn", F.row_number().over(Window.orderBy(F.monotonically_increasing_id())))
+        df = df.select(*cols).withColumn("rn", F.row_number().over(Window.orderBy(F.monotonically_increasing_id())))
     df.createOrReplaceTempView(name)
 
 
@@ -148,7 +151,7 @@ def run_spark(
         for name, sql in stmts:
             step(name, 0.5)
             df = spark.sql(to_spark(sql))
-            if cache and not is_view(name):
+            if cache and (not is_view(name) or name in SPARK_MATERIALIZE):
                 # materialize and cut the lineage: the plan of the next statement stays small
                 df = df.localCheckpoint(eager=True)
             df.createOrReplaceTempView(name)
