@@ -6,7 +6,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from hccguide.errors import BadInput, UnknownModel
+from hccguide.errors import BadInput, UnknownFiscalYear, UnknownModel
 from hccguide.kb.open import KB
 from hccguide.search.index import SearchIndex, build_index, cache_dir, open_index
 from hccguide.search.query import search
@@ -170,3 +170,10 @@ def test_index_is_cached_next_to_the_kb_and_reloads_identically(served_kb: KB, i
     fresh = build_index(served_kb, "FY2026")  # in memory, not cached
     assert [d.code for d in fresh.docs] == [d.code for d in index.docs]
     assert fresh.idf == index.idf
+
+
+def test_unloaded_fiscal_year_is_refused_naming_fy(served_kb: KB) -> None:
+    assert search(served_kb, "copd", fy=2026)["code_set"] == "FY2026"
+    with pytest.raises(UnknownFiscalYear) as err:
+        search(served_kb, "copd", fy=2019)
+    assert err.value.field == "fy"
