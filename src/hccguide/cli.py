@@ -225,6 +225,9 @@ def score_batch_cmd(
     as_of: Annotated[str | None, typer.Option("--as-of", help="Age reference date for date_of_birth (default Feb 1 of the payment year).")] = None,
     column_map: Annotated[str | None, typer.Option("--column-map", help="standard=yours pairs, comma separated (member_id=MBI,dx_code=ICD).")] = None,
     no_date_check: Annotated[bool, typer.Option("--no-date-check", help="Keep diagnoses dated outside the model year.")] = False,
+    filter_encounters: Annotated[
+        bool, typer.Option("--filter-encounters", help="Keep only risk-adjustment-eligible encounters (cpt_hcpcs, bill_type columns).")
+    ] = False,
     master: Annotated[str, typer.Option(help="Spark master URL (engine spark).")] = "local[*]",
     threads: Annotated[int | None, typer.Option(help="DuckDB threads.")] = None,
     as_json: JsonOpt = False,
@@ -253,7 +256,8 @@ def score_batch_cmd(
             k, v = pair.split("=", 1)
             cmap[v.strip()] = k.strip()
     kwargs = dict(out=_Path(out), rejects=_Path(rejects) if rejects else None, model=model,
-                  payment_year=payment_year, as_of=when, column_map=cmap, check_dates=not no_date_check)
+                  payment_year=payment_year, as_of=when, column_map=cmap, check_dates=not no_date_check,
+                  filter_encounters=filter_encounters)
     with Progress(console=err_console, transient=True, disable=as_json) as bar:
         task = bar.add_task("scoring", total=1.0)
 

@@ -125,3 +125,33 @@ def test_score_cli_json_and_error(kb_home, kb) -> None:
     assert payload["risk_score"] == 1.723 and payload["segment"] == "CNA"
     r = CliRunner().invoke(app, ["score", "--sex", "F", "--json"])
     assert r.exit_code == 2 and json.loads(r.output)["error"]["field"] == "age"
+
+
+ENCOUNTERS = [
+    # (dx, cpt_hcpcs, bill_type, kept, why)
+    ("E11.9", "99213", None, True, "professional office visit on the CMS eligible list"),
+    ("I50.9", "80053", None, False, "professional lab panel: not on the eligible list"),
+    ("N18.4", None, "0111", True, "inpatient facility bill type 11x needs no CPT"),
+    ("J44.1", "99284", "131", True, "outpatient bill type 13x with an eligible E/M code"),
+    ("F20.9", None, "131", False, "outpatient bill type without CPT"),
+    ("G35", "99213", "0221", False, "bill type 22x (SNF inpatient Part B) is not risk-adjustment eligible"),
+]
+
+
+def test_encounter_filter_keeps_only_risk_adjustment_eligible_records(kb, tmp_path: Path) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    pq.write_table(pa.Table.from_pylist([{"member_id": "E1", "age": 70, "sex": "F"}]), tmp_path / "m.parquet")
+    rows = [{"member_id": "E1", "dx_code": dx, "date_of_service": "2025-03-03", "cpt_hcpcs": cpt, "bill_type": bt}
+            for dx, cpt, bt, _, _ in ENCOUNTERS]
+    schema = pa.schema([(c, pa.string()) for c in ("member_id", "dx_code", "date_of_service", "cpt_hcpcs", "bill_type")])
+    pq.write_table(pa.Table.from_pylist(rows, schema=schema), tmp_path / "d.parquet")
+    assert kb.query("SELECT count(*) AS n FROM eligible_cpt_hcpcs WHERE year = 2025 AND code IN ('99213', '99284')")[0]["n"] == 2
+    res = run_duckdb(kb, tmp_path / "m.parquet", tmp_path / "d.parquet", out=tmp_path / "s.parquet",
+                     rejects=tmp_path / "r.parquet", filter_encounters=True)
+    rejected = {r[0] for r in duckdb.sql(f"SELECT row_number FROM '{tmp_path / 'r.parquet'}'").fetchall()}
+    assert rejected == {i + 1 for i, e in enumerate(ENCOUNTERS) if not e[3]}, [e[4] for e in ENCOUNTERS]
+    assert res.dx_used + res.dx_rejected == len(ENCOUNTERS)
+    hccs = duckdb.sql(f"SELECT hccs FROM '{tmp_path / 's.parquet'}'").fetchall()[0][0]
+    assert hccs == ["38", "280", "327"]

@@ -45,7 +45,7 @@ MEMBER_COLUMNS = (
     "graft_months",
     "low_income",
 )
-DX_COLUMNS = ("member_id", "dx_code", "date_of_service")
+DX_COLUMNS = ("member_id", "dx_code", "date_of_service", "cpt_hcpcs", "bill_type")
 REQUIRED_MEMBER = ("member_id", "sex")
 REQUIRED_DX = ("member_id", "dx_code")
 DEMO_KEY = ("age", "sex", "dual", "orec", "lti", "new_enrollee", "esrd", "snp", "graft_months", "low_income")
@@ -129,9 +129,20 @@ def reference_rows(t: ModelTables) -> RefRows:
 
 
 def prepare_statements(
-    payment_year: int, as_of: date | None, model_year: tuple[date, date] | None, check_dates: bool
+    payment_year: int,
+    as_of: date | None,
+    model_year: tuple[date, date] | None,
+    check_dates: bool,
+    filter_encounters: bool = False,
 ) -> list[tuple[str, str]]:
-    """Validation SQL: members and diagnoses → clean tables and rejects. Inputs: views src_members, src_dx, ref_codes."""
+    """Validation SQL: members and diagnoses → clean tables and rejects. Inputs: views src_members, src_dx, ref_codes
+    and, with filter_encounters, ref_cpt(year, code).
+
+    Encounter filter (CMS risk adjustment filtering of encounter data; CMS yearly list of risk-adjustment-eligible
+    CPT/HCPCS codes): a row with an inpatient facility bill type (11x, 41x) is kept; an outpatient facility bill type
+    (12x, 13x, 43x, 71x, 73x, 76x, 77x, 85x) or a professional record (no bill type) is kept only with a CPT/HCPCS
+    code on the list of the service year; any other bill type is rejected. Provider-specialty filtering of
+    professional records is not applied (the CMS specialty list is not in the knowledge base)."""
     when = as_of or date(payment_year, 2, 1)
     a = f"DATE '{when.isoformat()}'"
     dob = "TRY_CAST(date_of_birth AS DATE)"
@@ -207,6 +218,15 @@ FROM mem_parsed m LEFT JOIN (SELECT member_id, count(*) AS n FROM mem_parsed GRO
             f"WHEN x.dos IS NOT NULL AND (x.dos < DATE '{lo.isoformat()}' OR x.dos > DATE '{hi.isoformat()}') "
             f"THEN 'date of service outside the model year ({lo.year} dates of service for PY{payment_year})'"
         )
+    encounter_check = encounter_join = ""
+    if filter_encounters:
+        outpatient = "('12', '13', '43', '71', '73', '76', '77', '85')"
+        encounter_check = f"""
+  WHEN x.bill2 IS NOT NULL AND x.bill2 <> '' AND x.bill2 NOT IN ('11', '41') AND x.bill2 NOT IN {outpatient}
+    THEN 'not risk-adjustment eligible: bill type'
+  WHEN (x.bill2 IS NULL OR x.bill2 = '' OR x.bill2 IN {outpatient}) AND e.code IS NULL
+    THEN 'not risk-adjustment eligible: CPT/HCPCS not on the CMS list'"""
+        encounter_join = f"LEFT JOIN ref_cpt e ON x.cpt = e.code AND e.year = coalesce(year(x.dos), {payment_year - 1})"
     out.append(
         (
             "dx_checked",
@@ -218,17 +238,27 @@ SELECT x.*, s.mkey, CASE
   WHEN x.dos_raw IS NOT NULL AND trim(x.dos_raw) <> '' AND x.dos IS NULL THEN 'invalid date'
   {year_check}
   WHEN c.code IS NULL THEN 'unknown code'
+  {encounter_check}
   ELSE NULL END AS reason
 FROM (SELECT rn, CAST(member_id AS VARCHAR) AS member_id, CAST(dx_code AS VARCHAR) AS dx_raw,
         upper(replace(trim(CAST(dx_code AS VARCHAR)), '.', '')) AS code,
-        CAST(date_of_service AS VARCHAR) AS dos_raw, TRY_CAST(date_of_service AS DATE) AS dos
+        CAST(date_of_service AS VARCHAR) AS dos_raw, TRY_CAST(date_of_service AS DATE) AS dos,
+        upper(trim(CAST(cpt_hcpcs AS VARCHAR))) AS cpt,
+        substr(ltrim(trim(CAST(bill_type AS VARCHAR)), '0'), 1, 2) AS bill2
       FROM src_dx) x
 LEFT JOIN member_status s ON x.member_id = s.member_id
-LEFT JOIN ref_codes c ON x.code = c.code""",
+LEFT JOIN ref_codes c ON x.code = c.code
+{encounter_join}""",
         )
     )
     out.append(("dx", "SELECT mkey, code FROM dx_checked WHERE reason IS NULL"))
-    out.append(("dx_rejects", "SELECT rn, member_id, dx_raw, dos_raw, reason FROM dx_checked WHERE reason IS NOT NULL"))
+    out.append(
+        (
+            "dx_rejects",
+            "SELECT rn, member_id, dx_raw, dos_raw, cpt AS cpt_raw, bill2 AS bill_raw, reason FROM dx_checked "
+            "WHERE reason IS NOT NULL",
+        )
+    )
     out.append(
         (
             "rejects",
@@ -240,8 +270,10 @@ FROM mem_checked WHERE reason IS NOT NULL
 UNION ALL
 SELECT 'diagnoses' AS source, rn AS row_number, member_id,
   CASE WHEN reason LIKE '%date%' THEN 'date_of_service' WHEN reason LIKE '%member%' THEN 'member_id'
+       WHEN reason LIKE '%CPT%' THEN 'cpt_hcpcs' WHEN reason LIKE '%bill type%' THEN 'bill_type'
        ELSE 'dx_code' END AS field,
-  CASE WHEN reason LIKE '%date%' THEN dos_raw WHEN reason LIKE '%member%' THEN member_id ELSE dx_raw END AS value,
+  CASE WHEN reason LIKE '%date%' THEN dos_raw WHEN reason LIKE '%member%' THEN member_id
+       WHEN reason LIKE '%CPT%' THEN cpt_raw WHEN reason LIKE '%bill type%' THEN bill_raw ELSE dx_raw END AS value,
   reason
 FROM dx_rejects""",
         )
@@ -521,6 +553,12 @@ def final_statement(plan: BatchPlan, release_id: str) -> str:
     )
 
 
+def cpt_rows(kb: KB) -> pa.Table:
+    """The CMS risk-adjustment-eligible CPT/HCPCS lists of every year in the KB (eligible_cpt_hcpcs)."""
+    rows = kb.cursor().execute("SELECT year, code FROM eligible_cpt_hcpcs").fetchall()
+    return pa.table({"year": pa.array([r[0] for r in rows], pa.int32()), "code": [r[1] for r in rows]})
+
+
 def model_year(payment_year: int) -> tuple[date, date]:
     """Dates of service the model year of a payment year covers (prospective model: the calendar year before)."""
     return date(payment_year - 1, 1, 1), date(payment_year - 1, 12, 31)
@@ -590,6 +628,7 @@ def run_duckdb(
     as_of: date | None = None,
     column_map: dict[str, str] | None = None,
     check_dates: bool = True,
+    filter_encounters: bool = False,
     threads: int | None = None,
     progress: Progress | None = None,
     con: duckdb.DuckDBPyConnection | None = None,
@@ -613,7 +652,15 @@ def run_duckdb(
     )
     con.register("ref_codes_arrow", pa.table({"code": pa.array(sorted(valid_codes(kb)), pa.string())}))
     con.execute("CREATE OR REPLACE TEMP TABLE ref_codes AS SELECT * FROM ref_codes_arrow")
-    run_statements(con, prepare_statements(payment_year, as_of, model_year(payment_year), check_dates), step, 0.1, 0.3)
+    con.register("ref_cpt_arrow", cpt_rows(kb))
+    con.execute("CREATE OR REPLACE TEMP TABLE ref_cpt AS SELECT * FROM ref_cpt_arrow")
+    run_statements(
+        con,
+        prepare_statements(payment_year, as_of, model_year(payment_year), check_dates, filter_encounters),
+        step,
+        0.1,
+        0.3,
+    )
     run_models(con, plan, step)
     step("writing", 0.9)
     con.execute(f"CREATE OR REPLACE TEMP TABLE scores AS {final_statement(plan, kb.release_id)}")

@@ -26,6 +26,7 @@ from hccguide.raf.engine_duckdb import (
     REQUIRED_MEMBER,
     BatchResult,
     Progress,
+    cpt_rows,
     demographic_rows,
     final_statement,
     is_view,
@@ -132,6 +133,7 @@ def run_spark(
     as_of: date | None = None,
     column_map: dict[str, str] | None = None,
     check_dates: bool = True,
+    filter_encounters: bool = False,
     master: str = "local[*]",
     spark: Any = None,
     progress: Progress | None = None,
@@ -146,6 +148,7 @@ def run_spark(
     _source(spark, Path(members), MEMBER_COLUMNS, REQUIRED_MEMBER, column_map, "src_members", "members")
     _source(spark, Path(diagnoses), DX_COLUMNS, REQUIRED_DX, column_map, "src_dx", "diagnoses")
     _arrow_to_view(spark, pa.table({"code": pa.array(sorted(valid_codes(kb)), pa.string())}), "ref_codes")
+    _arrow_to_view(spark, cpt_rows(kb), "ref_cpt")
 
     def run(stmts: list[tuple[str, str]], cache: bool = True) -> None:
         for name, sql in stmts:
@@ -156,7 +159,7 @@ def run_spark(
                 df = df.localCheckpoint(eager=True)
             df.createOrReplaceTempView(name)
 
-    run(prepare_statements(payment_year, as_of, model_year(payment_year), check_dates))
+    run(prepare_statements(payment_year, as_of, model_year(payment_year), check_dates, filter_encounters))
     for tag, m, where in plan.runs:
         t = plan.tables[m]
         run([(f"mem_{tag}", f"SELECT * FROM mem WHERE {where}")])
