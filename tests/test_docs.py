@@ -1,7 +1,8 @@
 """Every `hccguide` command shown in README.md and docs/*.md runs and succeeds (docs are tested).
 
 Commands are the lines of fenced code blocks that start with `uv run hccguide` or `hccguide`; `serve` (a server)
-and `kb add` (downloads or needs a folder; tested in tests/kb) are listed but not run here.
+and `kb add` (downloads or needs a folder; tested in tests/kb) are listed but not run here, nor are usage
+synopses (lines with `[--option]` or `|`).
 """
 
 from __future__ import annotations
@@ -26,7 +27,8 @@ def _doc_commands() -> list[tuple[str, str]]:
             for line in block.splitlines():
                 line = line.split("  #")[0].strip()
                 match = re.match(r"^(?:uv run )?hccguide (.+)$", line)
-                if match and not match.group(1).startswith(NOT_RUN):
+                synopsis = " [" in line or "|" in line or "…" in line  # usage lines, not examples
+                if match and not synopsis and not match.group(1).startswith(NOT_RUN):
                     out.append((doc.name, match.group(1)))
     return out
 
