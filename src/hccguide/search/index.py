@@ -39,7 +39,7 @@ from hccguide.kb.open import KB
 from hccguide.search.synonyms import Synonyms, load_synonyms
 from hccguide.search.text import STOPWORDS, name_parts, range_tokens, tokens
 
-INDEX_VERSION = 8
+INDEX_VERSION = 9
 FIELDS = ("name", "ctx", "ext")
 
 # Weight of a name of a code when matched by the ranker: its own title, its own inclusion terms, the inclusion
@@ -220,7 +220,17 @@ def _doc_to_json(d: Doc) -> list:
     ]
 
 
+def _freeze_name(name: tuple, intern=sys.intern) -> tuple:  # type: ignore[no-untyped-def]
+    """(kind, text, tokens, content, negated) with tokens as a frozenset, content deduplicated, words interned
+    (the same word is one object in every document)."""
+    k, x, t, c, n = name
+    return (k, x, frozenset(map(intern, t)), tuple(dict.fromkeys(map(intern, c))), tuple(map(intern, n)))
+
+
 def _doc_from_json(row: list) -> Doc:
+    """A document as the ranker uses it, straight from its docs.json row."""
+    intern = sys.intern
+    ext = [(e[0], e[1], e[2], tuple(map(intern, e[3]))) for e in row[10]]
     return Doc(
         row[0],
         row[1],
@@ -230,9 +240,10 @@ def _doc_from_json(row: list) -> Doc:
         row[5],
         row[6],
         row[7],
-        [(k, x, tuple(t), tuple(c), tuple(n)) for k, x, t, c, n in row[8]],
-        frozenset(row[9]),
-        [(e[0], e[1], e[2], tuple(e[3])) for e in row[10]],
+        [_freeze_name(n) for n in row[8]],
+        frozenset(),  # the ranker reads the ancestors' titles through the parent chain (less memory)
+        ext,
+        frozenset(t for e in ext for t in e[3]),
     )
 
 
@@ -244,17 +255,16 @@ def _finish(
     path: Path | None,
     seconds: float | None,
     synonyms: Synonyms,
+    idf: dict[str, float] | None = None,
 ) -> SearchIndex:
-    intern = sys.intern
-    for d in docs:  # sets for the ranker; interned words (the same word is one object in every document)
-        d.names = [
-            (k, x, frozenset(map(intern, t)), tuple(dict.fromkeys(map(intern, c))), tuple(map(intern, n)))
-            for k, x, t, c, n in d.names
-        ]
-        d.ctx = frozenset()  # the ranker reads the ancestors' titles through the parent chain (less memory)
-        d.ext = [(e[0], e[1], e[2], tuple(map(intern, e[3]))) for e in d.ext]
-        d.ext_tokens = frozenset(t for e in d.ext for t in e[3])
-    idf = _idf(docs)
+    if seconds is not None:  # freshly built: freeze as _doc_from_json does
+        intern = sys.intern
+        for d in docs:
+            d.names = [_freeze_name(n) for n in d.names]
+            d.ctx = frozenset()
+            d.ext = [(e[0], e[1], e[2], tuple(map(intern, e[3]))) for e in d.ext]
+            d.ext_tokens = frozenset(t for e in d.ext for t in e[3])
+    idf = idf if idf is not None else _idf(docs)
     vocab = sorted({t for t in idf if len(t) >= 3 and not t.isdigit()} | {t for k in synonyms.phrases for t in k})
     index.reload()
     si = SearchIndex(
@@ -298,14 +308,16 @@ def build_index(kb: KB, code_set: str, path: Path | None = None) -> SearchIndex:
         index = tantivy.Index(schema)
     _write_tantivy(index, docs)
     if path is not None:
-        (path / "docs.json").write_text(json.dumps([_doc_to_json(d) for d in docs], separators=(",", ":")))
+        payload = {"idf": _idf(docs), "docs": [_doc_to_json(d) for d in docs]}
+        (path / "docs.json").write_text(json.dumps(payload, separators=(",", ":")))
     return _finish(kb, code_set, docs, index, path, time.perf_counter() - start, synonyms)
 
 
 def _load(kb: KB, code_set: str, path: Path) -> SearchIndex:
-    docs = [_doc_from_json(r) for r in json.loads((path / "docs.json").read_text())]
+    payload = json.loads((path / "docs.json").read_text())
+    docs = [_doc_from_json(r) for r in payload["docs"]]
     index = tantivy.Index.open(str(path))
-    return _finish(kb, code_set, docs, index, path, None, load_synonyms())
+    return _finish(kb, code_set, docs, index, path, None, load_synonyms(), payload["idf"])
 
 
 _OPEN: dict[tuple[str, str], SearchIndex] = {}
