@@ -177,3 +177,20 @@ def test_unloaded_fiscal_year_is_refused_naming_fy(served_kb: KB) -> None:
     with pytest.raises(UnknownFiscalYear) as err:
         search(served_kb, "copd", fy=2019)
     assert err.value.field == "fy"
+
+
+def test_a_damaged_cache_is_rebuilt(served_kb: KB, index: SearchIndex, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Given a copy of the cache whose docs.json is cut short, when it is opened, then it is rebuilt in place
+    and holds the same documents as the real index."""
+    import shutil
+
+    from hccguide.search.index import open_at
+
+    copy = tmp_path / cache_dir(served_kb, "FY2026").name
+    shutil.copytree(cache_dir(served_kb, "FY2026"), copy)
+    (copy / "docs.json").write_text((copy / "docs.json").read_text()[:1000])
+    rebuilt = open_at(served_kb, "FY2026", copy)
+    assert rebuilt.build_seconds is not None
+    assert (copy / "docs.json").stat().st_size > 1_000_000
+    assert [d.code for d in rebuilt.docs] == [d.code for d in index.docs]
+    assert open_at(served_kb, "FY2026", copy).build_seconds is None  # now loaded, not rebuilt

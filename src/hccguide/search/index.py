@@ -320,6 +320,14 @@ def _load(kb: KB, code_set: str, path: Path) -> SearchIndex:
     return _finish(kb, code_set, docs, index, path, None, load_synonyms(), payload["idf"])
 
 
+def _remove_stale(final: Path) -> None:
+    """Remove the caches of the same release and code set built for an older synonyms.csv or index version."""
+    prefix = final.name.rsplit("-", 1)[0] + "-"
+    for other in final.parent.glob(prefix + "*"):
+        if other != final and other.is_dir() and ".tmp-" not in other.name:
+            shutil.rmtree(other, ignore_errors=True)
+
+
 _OPEN: dict[tuple[str, str], SearchIndex] = {}
 _LOCK = threading.Lock()
 
@@ -329,27 +337,29 @@ def open_index(kb: KB, code_set: str) -> SearchIndex:
     cache folder next to the KB, else built there (atomically: built in a temporary folder, then renamed)."""
     key = (kb.release_id, code_set)
     with _LOCK:
-        if key in _OPEN:
-            return _OPEN[key]
-        final = cache_dir(kb, code_set)
-        si: SearchIndex | None = None
-        if (final / "docs.json").is_file():
-            try:
-                si = _load(kb, code_set, final)
-            except (OSError, ValueError):
-                si = None
-        if si is None:
-            try:
-                tmp = Path(tempfile.mkdtemp(prefix=final.name + ".tmp-", dir=final.parent))
-                seconds = build_index(kb, code_set, tmp).build_seconds
-                try:
-                    os.rename(tmp, final)
-                    si = _load(kb, code_set, final)
-                    si.build_seconds = seconds
-                except OSError:  # another process won the race, or the folder exists: use what is there
-                    shutil.rmtree(tmp, ignore_errors=True)
-                    si = _load(kb, code_set, final)
-            except OSError:
-                si = build_index(kb, code_set, None)
-        _OPEN[key] = si
-        return si
+        if key not in _OPEN:
+            _OPEN[key] = open_at(kb, code_set, cache_dir(kb, code_set))
+        return _OPEN[key]
+
+
+def open_at(kb: KB, code_set: str, final: Path) -> SearchIndex:
+    """Load the index cached in `final`, or (re)build it there when it is missing or damaged (built in a
+    temporary sibling folder, then renamed, so a reader never sees half an index)."""
+    if final.exists():
+        try:
+            return _load(kb, code_set, final)
+        except (OSError, ValueError, KeyError, TypeError, IndexError):  # damaged or partial: rebuild it
+            shutil.rmtree(final, ignore_errors=True)
+    try:
+        tmp = Path(tempfile.mkdtemp(prefix=final.name + ".tmp-", dir=final.parent))
+    except OSError:  # the KB folder is not writable: an index in memory
+        return build_index(kb, code_set, None)
+    seconds = build_index(kb, code_set, tmp).build_seconds
+    try:
+        os.rename(tmp, final)
+        _remove_stale(final)
+    except OSError:  # another process won the race: use its index
+        shutil.rmtree(tmp, ignore_errors=True)
+    si = _load(kb, code_set, final)
+    si.build_seconds = seconds
+    return si
