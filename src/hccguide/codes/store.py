@@ -47,8 +47,6 @@ class CodeStore:
     edits: dict[tuple[str, str], list[dict]] = field(default_factory=lambda: defaultdict(list))
     # billable titles: code_set -> word -> codes whose title has the word (near-identical title search)
     title_postings: dict[str, dict[str, list[str]]] = field(default_factory=dict)
-    validity: dict[str, dict[int, bool]] = field(default_factory=lambda: defaultdict(dict))  # code -> FY -> valid
-    expansions: dict[tuple[str, int], list[str]] = field(default_factory=lambda: defaultdict(list))
     title_word_sets: dict[str, dict[str, frozenset[str]]] = field(default_factory=dict)  # code_set -> code -> words
 
     def billable_under(self, code_set: str, prefix: str) -> list[dict]:
@@ -119,10 +117,6 @@ def _load(kb: KB) -> CodeStore:
         "ORDER BY edit_type"
     ):
         store.edits[(row.pop("model"), row.pop("code"))].append(row)
-    for row in kb.query("SELECT code, fiscal_year, valid FROM code_validity"):
-        store.validity[row["code"]][row["fiscal_year"]] = row["valid"]
-    for row in kb.query("SELECT code, fiscal_year, new_code FROM code_expansions ORDER BY new_code"):
-        store.expansions[(row["code"], row["fiscal_year"])].append(row["new_code"])
     return store
 
 
