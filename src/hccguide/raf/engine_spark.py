@@ -42,6 +42,12 @@ HCC_LIST_SPARK = "transform(array_sort(collect_list(CAST(cc AS INT))), x -> CAST
 HCC_EMPTY_SPARK = "CAST(array() AS ARRAY<STRING>)"
 # Read by two later statements each: materialized on Spark (DuckDB keeps them as views it scans twice cheaply).
 SPARK_MATERIALIZE = {"mem_parsed", "dx_checked"}
+# Cheap filters over materialized tables: each extra Spark job costs more than scanning them again.
+SPARK_VIEWS = ("rejects", "dx_rejects", "mem_")
+
+
+def _spark_view(name: str) -> bool:
+    return name in SPARK_VIEWS or (name.startswith("mem_") and name not in ("mem_parsed", "mem_checked"))
 
 
 def to_spark(sql: str) -> str:
@@ -154,7 +160,7 @@ def run_spark(
         for name, sql in stmts:
             step(name, 0.5)
             df = spark.sql(to_spark(sql))
-            if cache and (not is_view(name) or name in SPARK_MATERIALIZE):
+            if cache and (not is_view(name) or name in SPARK_MATERIALIZE) and not _spark_view(name):
                 # materialize and cut the lineage: the plan of the next statement stays small
                 df = df.localCheckpoint(eager=True)
             df.createOrReplaceTempView(name)
