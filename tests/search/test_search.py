@@ -194,3 +194,17 @@ def test_a_damaged_cache_is_rebuilt(served_kb: KB, index: SearchIndex, tmp_path)
     assert (copy / "docs.json").stat().st_size > 1_000_000
     assert [d.code for d in rebuilt.docs] == [d.code for d in index.docs]
     assert open_at(served_kb, "FY2026", copy).build_seconds is None  # now loaded, not rebuilt
+
+
+@pytest.fixture(scope="module")
+def every_code(served_kb: KB) -> list[str]:
+    return [r["code_dotted"] for r in served_kb.query("SELECT code_dotted FROM codes WHERE code_set = 'FY2026'")]
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_any_code_of_the_tabular_is_found_first(served_kb: KB, every_code: list[str], data: st.DataObject) -> None:
+    """Law: searching for a code (dotted or not, any case) answers that code first, 7th-character codes too."""
+    code = data.draw(st.sampled_from(every_code))
+    spelling = data.draw(st.sampled_from([code, code.replace(".", ""), code.lower()]))
+    assert codes_of(served_kb, spelling, limit=1) == [code]

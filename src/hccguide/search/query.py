@@ -364,7 +364,18 @@ def search(
         item = _result(si, s, v28, ext_titles)
         if filter_model and filter_map is not None:
             item["hcc"] = {"model": filter_model, "cc": filter_map[code][0], "label": filter_map[code][1]}
-        if not billable_now:
+        if not billable_now and doc.ext:
+            item["choices"] = [
+                {
+                    "code": e[1],
+                    "title": f"{doc.title}, {e[2]}",
+                    "needs_7th_character": False,
+                    "v28_hcc": (v28.get(e[1].replace(".", "")) or (None,))[0],
+                }
+                for e in doc.ext
+            ]
+            item["axes"] = _axes([e[2] for e in doc.ext])
+        elif not billable_now:
             picks = _choices(si, s.doc, scores)
             item["choices"] = [
                 {
@@ -411,17 +422,11 @@ def _code_lookup(si: SearchIndex, code: str) -> list[Scored]:
         return out
     i = si.by_code[prefix]
     exact = prefix == code
-    out.append(
-        Scored(
-            i,
-            1.0 if exact else 0.5,
-            "code",
-            si.docs[i].title,
-            [prefix],
-            0 if si.docs[i].ext else None,
-            bool(si.docs[i].ext),
-        )
-    )
+    doc = si.docs[i]
+    if exact or not doc.ext:  # the code asked for, as it is (a code needing a 7th character is a header)
+        out.append(Scored(i, 1.0 if exact else 0.5, "code", doc.title, [prefix]))
+    # then its 7th-character codes, or its descendants (completed with the initial encounter where needed)
+    out.extend(Scored(i, 0.95 - 0.001 * j, "code", doc.title, [prefix], j, False) for j in range(len(doc.ext)))
     stack = list(reversed(si.children.get(prefix, [])))
     rank_ = 0.9
     while stack and len(out) < MAX_LIMIT:
