@@ -10,8 +10,8 @@ One document per category, subcategory and code (the 7th-character extensions, S
 documents: they are reached through their 6-character code, whose document carries every 7th-character meaning
 so that 'initial', 'subsequent', 'sequela' and fracture words match it; rank.py then picks the extension).
 
-Retrieval uses tantivy (BM25 over the fields title, incl, ctx, ext; measured against bm25s in docs/search.md);
-re-ranking (rank.py) uses the per-document names and tokens kept in `SearchIndex.docs`.
+Retrieval uses tantivy (BM25; one tantivy document per name, fields name, ctx, ext; measured against bm25s in
+docs/search.md); re-ranking (rank.py) uses the per-document names and tokens kept in `SearchIndex.docs`.
 
 Cache: `<folder of the KB file>/search-<release id>-<code set>-<key>/` holding the tantivy index and docs.json,
 where key hashes INDEX_VERSION and synonyms.csv (the spelling variants change the indexed tokens). A folder
