@@ -179,7 +179,7 @@ FROM src_members"""
     reason = f"""
 CASE
   WHEN m.member_id IS NULL OR trim(m.member_id) = '' THEN 'missing required demographic: member_id'
-  WHEN d.n > 1 THEN 'duplicate member'
+  WHEN m.n > 1 THEN 'duplicate member'
   WHEN m.dob_raw IS NOT NULL AND m.dob IS NULL THEN 'invalid date: date_of_birth'
   WHEN m.dob IS NOT NULL AND m.dob > {a} THEN 'invalid date: date_of_birth after the age reference date'
   WHEN m.age IS NULL AND m.age_raw IS NOT NULL THEN 'invalid age'
@@ -198,11 +198,10 @@ CASE
             "mem_checked",
             f"""
 SELECT m.*, {reason} AS reason,
-  CASE WHEN d.n > 1 THEN 'member_id' WHEN m.dob_raw IS NOT NULL AND m.dob IS NULL THEN 'date_of_birth'
+  CASE WHEN m.n > 1 THEN 'member_id' WHEN m.dob_raw IS NOT NULL AND m.dob IS NULL THEN 'date_of_birth'
        WHEN m.age IS NULL THEN 'age' WHEN m.sex IS NULL THEN 'sex' WHEN m.dual IS NULL THEN 'dual_status'
        WHEN m.orec NOT IN ('0', '1', '2', '3') THEN 'orec' ELSE 'member_id' END AS field
-FROM mem_parsed m LEFT JOIN (SELECT member_id, count(*) AS n FROM mem_parsed GROUP BY member_id) d
-  ON m.member_id = d.member_id""",
+FROM (SELECT *, count(*) OVER (PARTITION BY member_id) AS n FROM mem_parsed) m""",
         ),
         ("mem", "SELECT * FROM mem_checked WHERE reason IS NULL"),
         (
@@ -229,9 +228,22 @@ FROM mem_parsed m LEFT JOIN (SELECT member_id, count(*) AS n FROM mem_parsed GRO
         encounter_join = f"LEFT JOIN ref_cpt e ON x.cpt = e.code AND e.year = coalesce(year(x.dos), {payment_year - 1})"
     out.append(
         (
+            "dx_parsed",
+            """
+SELECT rn, CAST(member_id AS VARCHAR) AS member_id, CAST(dx_code AS VARCHAR) AS dx_raw,
+  upper(replace(trim(CAST(dx_code AS VARCHAR)), '.', '')) AS code,
+  CAST(date_of_service AS VARCHAR) AS dos_raw, TRY_CAST(date_of_service AS DATE) AS dos,
+  upper(trim(CAST(cpt_hcpcs AS VARCHAR))) AS cpt,
+  substr(ltrim(trim(CAST(bill_type AS VARCHAR)), '0'), 1, 2) AS bill2
+FROM src_dx""",
+        )
+    )
+    # narrow on purpose (row, member key, code, reason): the raw values of the few rejected rows are joined back
+    out.append(
+        (
             "dx_checked",
             f"""
-SELECT x.*, s.mkey, CASE
+SELECT x.rn, s.mkey, x.code, CASE
   WHEN x.member_id IS NULL OR s.member_id IS NULL THEN 'unknown member'
   WHEN NOT s.ok THEN 'member rejected'
   WHEN x.code IS NULL OR x.code = '' THEN 'missing dx code'
@@ -240,12 +252,7 @@ SELECT x.*, s.mkey, CASE
   WHEN c.code IS NULL THEN 'unknown code'
   {encounter_check}
   ELSE NULL END AS reason
-FROM (SELECT rn, CAST(member_id AS VARCHAR) AS member_id, CAST(dx_code AS VARCHAR) AS dx_raw,
-        upper(replace(trim(CAST(dx_code AS VARCHAR)), '.', '')) AS code,
-        CAST(date_of_service AS VARCHAR) AS dos_raw, TRY_CAST(date_of_service AS DATE) AS dos,
-        upper(trim(CAST(cpt_hcpcs AS VARCHAR))) AS cpt,
-        substr(ltrim(trim(CAST(bill_type AS VARCHAR)), '0'), 1, 2) AS bill2
-      FROM src_dx) x
+FROM dx_parsed x
 LEFT JOIN member_status s ON x.member_id = s.member_id
 LEFT JOIN ref_codes c ON x.code = c.code
 {encounter_join}""",
@@ -255,8 +262,8 @@ LEFT JOIN ref_codes c ON x.code = c.code
     out.append(
         (
             "dx_rejects",
-            "SELECT rn, member_id, dx_raw, dos_raw, cpt AS cpt_raw, bill2 AS bill_raw, reason FROM dx_checked "
-            "WHERE reason IS NOT NULL",
+            "SELECT x.rn, x.member_id, x.dx_raw, x.dos_raw, x.cpt AS cpt_raw, x.bill2 AS bill_raw, r.reason "
+            "FROM dx_checked r JOIN dx_parsed x ON r.rn = x.rn WHERE r.reason IS NOT NULL",
         )
     )
     out.append(
@@ -288,22 +295,20 @@ def model_statements(
     key columns), demo_{tag} (key → segment, term, kind), demo_seg_{tag} (key → segment, disabled, aged, scores_hccs),
     dx, and the ref_*_{tag} reference tables. Output: scores_{tag}(mkey, model, segment, risk_score,
     risk_score_normalized, hccs)."""
-    key_join = " AND ".join(
-        f"coalesce(CAST(m.{k} AS VARCHAR), '~') = coalesce(CAST(k.{k} AS VARCHAR), '~')" for k in DEMO_KEY
-    )
+    key_join = " AND ".join(f"m.{k} IS NOT DISTINCT FROM k.{k}" for k in DEMO_KEY)
     t = tag
     norm = _round_sql(f"s.risk_score / {normalization_factor!r}") if normalization_factor else "CAST(NULL AS DOUBLE)"
     stmts = [
         (
             f"mseg_{t}",
             f"""
-SELECT m.rn AS mkey, m.age, m.sex, k.segment, k.disabled, k.aged, k.scores_hccs
+SELECT m.rn AS mkey, m.age, m.sex, k.kid, k.segment, k.disabled, k.aged, k.scores_hccs
 FROM mem_{t} m JOIN demo_seg_{t} k ON {key_join}""",
         ),
         (
             f"dterms_{t}",
             f"""
-SELECT m.rn AS mkey, k.segment, k.term FROM mem_{t} m JOIN demo_{t} k ON {key_join}""",
+SELECT s.mkey, k.segment, k.term FROM mseg_{t} s JOIN demo_{t} k ON s.kid = k.kid""",
         ),
         # map_dx_to_cc (CMS ICD-10 mapping of the payment year)
         (
@@ -405,9 +410,9 @@ def demographic_rows(keys: list[dict[str, Any]], model: str) -> tuple[pa.Table, 
     """Score each distinct demographic key with segments.select_segment (the one definition of segments).
 
     Returns (demo: key + segment + term rows, demo_seg: key + segment + flags)."""
-    demo: dict[str, list] = {k: [] for k in (*DEMO_KEY, "segment", "term")}
-    seg_rows: dict[str, list] = {k: [] for k in (*DEMO_KEY, "segment", "disabled", "aged", "scores_hccs")}
-    for k in keys:
+    demo: dict[str, list] = {"kid": [], "segment": [], "term": []}
+    seg_rows: dict[str, list] = {k: [] for k in ("kid", *DEMO_KEY, "segment", "disabled", "aged", "scores_hccs")}
+    for kid, k in enumerate(keys):
         d = Demographics(
             age=k["age"],
             sex=k["sex"],
@@ -425,6 +430,7 @@ def demographic_rows(keys: list[dict[str, Any]], model: str) -> tuple[pa.Table, 
             low_income=k["low_income"],
         )
         seg = select_segment(d, model)
+        seg_rows["kid"].append(kid)
         for col in DEMO_KEY:
             seg_rows[col].append(k[col])
         seg_rows["segment"].append(seg.segment)
@@ -432,8 +438,7 @@ def demographic_rows(keys: list[dict[str, Any]], model: str) -> tuple[pa.Table, 
         seg_rows["aged"].append(d.aged)
         seg_rows["scores_hccs"].append(seg.scores_hccs)
         for s, term in [(seg.segment, x) for x in seg.demographic_terms] + list(seg.extra_terms):
-            for col in DEMO_KEY:
-                demo[col].append(k[col])
+            demo["kid"].append(kid)
             demo["segment"].append(s)
             demo["term"].append(term)
     schema_key = [
@@ -449,12 +454,16 @@ def demographic_rows(keys: list[dict[str, Any]], model: str) -> tuple[pa.Table, 
         pa.field("low_income", pa.bool_()),
     ]
     demo_t = pa.table(
-        demo, schema=pa.schema([*schema_key, pa.field("segment", pa.string()), pa.field("term", pa.string())])
+        demo,
+        schema=pa.schema(
+            [pa.field("kid", pa.int32()), pa.field("segment", pa.string()), pa.field("term", pa.string())]
+        ),
     )
     seg_t = pa.table(
         seg_rows,
         schema=pa.schema(
             [
+                pa.field("kid", pa.int32()),
                 *schema_key,
                 pa.field("segment", pa.string()),
                 pa.field("disabled", pa.bool_()),
@@ -675,7 +684,7 @@ def run_duckdb(
 
 
 # Statements cheap enough to stay views (DuckDB inlines them into the next materialized statement).
-VIEWS = ("mem_parsed", "mem", "dx_checked", "dterms_", "cc_edit_", "factor_", "inter_", "terms_", "hcclist_")
+VIEWS = ("mem_parsed", "mem", "dx_parsed", "dx", "dterms_", "cc_edit_", "factor_", "inter_", "terms_", "hcclist_")
 
 
 def is_view(name: str) -> bool:

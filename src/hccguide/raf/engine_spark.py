@@ -41,7 +41,7 @@ from hccguide.raf.tables import valid_codes
 HCC_LIST_SPARK = "transform(array_sort(collect_list(CAST(cc AS INT))), x -> CAST(x AS STRING))"
 HCC_EMPTY_SPARK = "CAST(array() AS ARRAY<STRING>)"
 # Read by two later statements each: materialized on Spark (DuckDB keeps them as views it scans twice cheaply).
-SPARK_MATERIALIZE = {"mem_parsed", "dx_checked"}
+SPARK_MATERIALIZE = {"mem_parsed"}
 # Cheap filters over materialized tables: each extra Spark job costs more than scanning them again.
 SPARK_VIEWS = ("rejects", "dx_rejects", "mem_")
 
