@@ -3,22 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 
-from hccguide.kb.open import KB, shared_kb
+from hccguide.kb.open import KB
 from hccguide.search.index import SearchIndex, open_index
 from hccguide.web.app import create_app
-
-
-@pytest.fixture(scope="session")
-def served_kb(kb_path: Path, kb: KB) -> KB:
-    """The KB that the faces (CLI, API) answer from: the current release in the test HCCGUIDE_HOME."""
-    served = shared_kb()
-    assert served.path == kb_path
-    return served
 
 
 @pytest.fixture(scope="session")

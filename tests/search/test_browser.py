@@ -3,58 +3,23 @@ uvicorn server and KB: typing fills #search-results from /api/search, each resul
 
 from __future__ import annotations
 
-import shutil
-import socket
-import threading
-import time
-from collections.abc import Iterator
-from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
-import uvicorn
 
 from hccguide.kb.open import KB
 from hccguide.search.index import SearchIndex
 from hccguide.search.query import search
-from hccguide.web.app import create_app
 
 pytestmark = pytest.mark.e2e
 CHROMIUM = "/usr/bin/chromium"
 
 
-@pytest.fixture(scope="module")
-def site(served_kb: KB, index: SearchIndex) -> Iterator[str]:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = int(s.getsockname()[1])
-    server = uvicorn.Server(uvicorn.Config(create_app(), host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("uvicorn did not start")
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
-
-
-@pytest.fixture(scope="module")
-def chromium() -> Iterator[object]:
-    if not Path(CHROMIUM).exists() and shutil.which("chromium") is None:
-        pytest.fail("Debian chromium is missing: run `bash scripts/system-deps.sh` (no browser download)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
-        yield b
-        b.close()
-
-
-def test_typing_shows_results_that_link_to_code_pages(chromium, site: str, served_kb: KB) -> None:  # type: ignore[no-untyped-def]
-    page = chromium.new_page()
+def test_typing_shows_results_that_link_to_code_pages(
+    browser, base_url: str, served_kb: KB, index: SearchIndex
+) -> None:  # type: ignore[no-untyped-def]
+    page = browser.new_page()
+    site = base_url
     hosts: list[str] = []
     page.on("request", lambda req: hosts.append(urlparse(req.url).netloc))
     page.goto(site + "/")
