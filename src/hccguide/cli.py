@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import json
 import sys
+import threading
+import time
 from collections.abc import Callable
 from functools import wraps
 from pathlib import Path
@@ -337,8 +339,25 @@ def serve(
             value=host,
             fix="pass --api-key KEY (or set HCCGUIDE_API_KEY); clients send it as X-API-Key",
         )
-    err_console.print(f"hccguide: serving on http://{host}:{port}", highlight=False)
+    from hccguide.kb.open import shared_kb
+
+    kb = shared_kb()  # fails now, with the fix, if no knowledge base is built
+    threading.Thread(target=_warm_caches, args=(kb,), daemon=True, name="hccguide-warm").start()
+    err_console.print(f"hccguide: serving on http://{host}:{port} (release {kb.release_id})", highlight=False)
     uvicorn.run(create_app(api_key=api_key), host=host, port=port, log_level="warning")
+
+
+def _warm_caches(kb: object) -> None:
+    """Load the code store, validity index and search index in the background so first requests are fast."""
+    from hccguide.codes.store import code_store
+    from hccguide.kb.validity import validity_of
+    from hccguide.search.index import open_index
+
+    started = time.perf_counter()
+    code_store(kb)  # type: ignore[arg-type]
+    validity_of(kb, "A00.0")  # type: ignore[arg-type]
+    open_index(kb, kb.default_code_set)  # type: ignore[attr-defined]
+    err_console.print(f"hccguide: caches ready in {time.perf_counter() - started:.1f} s", highlight=False)
 
 
 def main() -> None:
