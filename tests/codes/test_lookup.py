@@ -73,10 +73,17 @@ def test_fiscal_year_boundaries() -> None:
     assert fiscal_year_of(date(2026, 10, 1)) == 2027
 
 
-def test_payment_year_2027_is_labelled_proposed(kb) -> None:
+def test_payment_year_2027_uses_the_kept_v28_model_and_labels_proposed_rxhcc(kb) -> None:
+    # CY2027 Rate Announcement: CMS kept the 2024 CMS-HCC (V28) model, so PY2027 uses the PY2026 V28 table, not
+    # the Advance Notice file; RxHCC PY2027 values are the proposed table (raf/payment_years.csv).
     page = code_page(kb, "M87.352", fy=2026, payment_year=2027)
     v28 = next(e for e in page["hcc"] if e["model"] == "CMS-HCC V28")
-    assert {c["status"] for c in v28["coefficients"]} == {"proposed"}
+    assert v28["coefficient_table_year"] == 2026
+    assert {c["status"] for c in v28["coefficients"]} == {"final"}
+    assert next(c["value"] for c in v28["coefficients"] if c["segment"] == "CNA") == 0.479
+    assert any("kept the 2024 CMS-HCC (V28) model" in n for n in v28["notes"])
+    rx = next(e for e in page["hcc"] if e["model"] == "RxHCC V08")
+    assert {c["status"] for c in rx["coefficients"]} == {"proposed"}
     assert "proposed" in page["payment_year_note"]
     v24 = next(e for e in page["hcc"] if e["model"] == "CMS-HCC V24")
     assert v24["mapped"] is False and "no CMS-HCC V24 diagnosis mapping" in v24["notes"][0]

