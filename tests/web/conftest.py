@@ -3,21 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 
-from hccguide.kb.open import KB, shared_kb
+from hccguide.kb.open import KB
 from hccguide.web.app import create_app
 
 
 @pytest.fixture(scope="session")
-def app_kb(kb_path: Path, kb: KB) -> KB:
-    """The KB the app answers from: shared_kb() opens the current release in HCCGUIDE_HOME (the test home)."""
-    served = shared_kb()
-    assert served.path == kb_path, "the app must answer from the test KB"
-    return served
+def app_kb(served_kb: KB) -> KB:
+    """The KB the app answers from (tests/conftest.py `served_kb`: the current release in the test home)."""
+    return served_kb
 
 
 @pytest.fixture(scope="session")

@@ -28,6 +28,7 @@ import tantivy
 from rapidfuzz import process
 from rapidfuzz.distance import Levenshtein
 
+from hccguide.codes.hcc import check_payment_year
 from hccguide.codes.lookup import choose_code_set
 from hccguide.errors import BadInput, UnknownModel
 from hccguide.kb.open import KB
@@ -292,18 +293,8 @@ def search(
     text = _validate(q, limit)
     choice = choose_code_set(kb, fy)
     si = open_index(kb, choice.code_set)
-    if payment_year is None:
-        payment_year = choice.fiscal_year if choice.fiscal_year in kb.payment_years else max(kb.payment_years)
-    elif payment_year not in kb.payment_years:
-        from hccguide.errors import UnknownPaymentYear
-
-        raise UnknownPaymentYear(
-            f"no CMS tables for payment year {payment_year}",
-            field="payment_year",
-            value=payment_year,
-            fix=f"use one of {kb.payment_years}",
-            suggestions=list(kb.payment_years),
-        )
+    default_year = choice.fiscal_year if choice.fiscal_year in kb.payment_years else max(kb.payment_years)
+    payment_year = check_payment_year(kb, payment_year, default_year)
     if chapter is not None and not 1 <= chapter <= 22:
         raise BadInput("chapter must be 1..22", field="chapter", value=chapter, fix="e.g. chapter=9 (circulatory)")
     v28 = hcc_map(kb, "CMS-HCC V28", payment_year)
