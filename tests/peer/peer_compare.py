@@ -49,14 +49,37 @@ def compare(kb: KB, n: int, model: str, payment_year: int = 2026, seed: int = 11
     unexplained: list[Diff] = []
     for m in members:
         codes = dx.get(m["member_id"], [])
-        ours = score_member(kb, Member(age=m["age"], sex=m["sex"], dual_status=m["dual_status"], orec=m["orec"],
-                                       crec=m["crec"], lti=m["lti"], new_enrollee=m["new_enrollee"], esrd=m["esrd"],
-                                       snp=m["snp"], graft_months=m["graft_months"]),
-                            codes, model=model, payment_year=payment_year)
+        ours = score_member(
+            kb,
+            Member(
+                age=m["age"],
+                sex=m["sex"],
+                dual_status=m["dual_status"],
+                orec=m["orec"],
+                crec=m["crec"],
+                lti=m["lti"],
+                new_enrollee=m["new_enrollee"],
+                esrd=m["esrd"],
+                snp=m["snp"],
+                graft_months=m["graft_months"],
+            ),
+            codes,
+            model=model,
+            payment_year=payment_year,
+        )
         try:
-            theirs = calculate_raf(codes, PEER_MODEL[model], age=m["age"], sex=m["sex"],
-                                   dual_elgbl_cd=m["dual_status"], orec=m["orec"], crec=m["crec"],
-                                   new_enrollee=m["new_enrollee"], snp=m["snp"], lti=m["lti"]).risk_score
+            theirs = calculate_raf(
+                codes,
+                PEER_MODEL[model],
+                age=m["age"],
+                sex=m["sex"],
+                dual_elgbl_cd=m["dual_status"],
+                orec=m["orec"],
+                crec=m["crec"],
+                new_enrollee=m["new_enrollee"],
+                snp=m["snp"],
+                lti=m["lti"],
+            ).risk_score
         except Exception:
             theirs = None
         if theirs is not None and abs(round(theirs, 3) - ours.risk_score) < 1e-9:

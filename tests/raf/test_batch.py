@@ -27,9 +27,25 @@ def _single_rows(kb, members: Path, diagnoses: Path, model: str, year: int) -> d
     out = {}
     for row in duckdb.sql(f"SELECT * FROM '{members}'").fetchall():
         mid, age, sex, dual, orec, crec, lti, ne, esrd, snp, gm, li = row
-        r = score_member(kb, Member(age=age, sex=sex, dual_status=dual, orec=orec, crec=crec, lti=lti, new_enrollee=ne,
-                                    esrd=esrd, snp=snp, graft_months=gm, low_income=li),
-                         dx.get(mid, []), model=model, payment_year=year)
+        r = score_member(
+            kb,
+            Member(
+                age=age,
+                sex=sex,
+                dual_status=dual,
+                orec=orec,
+                crec=crec,
+                lti=lti,
+                new_enrollee=ne,
+                esrd=esrd,
+                snp=snp,
+                graft_months=gm,
+                low_income=li,
+            ),
+            dx.get(mid, []),
+            model=model,
+            payment_year=year,
+        )
         out[mid] = (r.model, r.segment, r.risk_score, r.risk_score_normalized, r.risk_score_payment, r.hccs)
     return out
 
@@ -39,26 +55,74 @@ def test_batch_equals_single_on_10k_generated_members(kb, tmp_path: Path, model:
     con = duckdb.connect()
     generate(con, kb, 10_000, payment_year=year, seed=3)
     m, d = write_files(con, tmp_path)
-    res = run_duckdb(kb, m, d, out=tmp_path / "s.parquet", rejects=tmp_path / "r.parquet", model=model,
-                     payment_year=year)
+    res = run_duckdb(
+        kb, m, d, out=tmp_path / "s.parquet", rejects=tmp_path / "r.parquet", model=model, payment_year=year
+    )
     assert res.members_scored == 10_000 and res.members_rejected == 0
     batch = {r[0]: tuple(r[1:]) for r in duckdb.sql(f"SELECT {COLS} FROM '{tmp_path / 's.parquet'}'").fetchall()}
     single = _single_rows(kb, m, d, model, year)
     diff = [k for k in single if single[k] != (*batch[k][:5], list(batch[k][5]))]
     assert diff == [], [(k, single[k], batch[k]) for k in diff[:5]]
-    assert {s for (_, s, *_rest) in single.values()} >= {"CNA", "CND", "CFA", "CFD", "CPA", "CPD", "INS", "NE", "SNPNE",
-                                                          "DI", "TRANSPLANT", "GNPA"}
+    assert {s for (_, s, *_rest) in single.values()} >= {
+        "CNA",
+        "CND",
+        "CFA",
+        "CFD",
+        "CPA",
+        "CPD",
+        "INS",
+        "NE",
+        "SNPNE",
+        "DI",
+        "TRANSPLANT",
+        "GNPA",
+    }
 
 
-member_st = st.fixed_dictionaries({
-    "age": st.integers(0, 105), "sex": st.sampled_from(["M", "F", "1", "2"]),
-    "dual_status": st.sampled_from(["00", "01", "02", "03", "04", "05", "06", "08", "full", "partial", "non", None]),
-    "orec": st.sampled_from(["0", "1", "2", "3", None]), "lti": st.booleans(), "new_enrollee": st.booleans(),
-    "esrd": st.booleans(), "snp": st.booleans(), "graft_months": st.one_of(st.none(), st.integers(0, 30)),
-})
-dx_st = st.lists(st.sampled_from(["E11.22", "E1122", "N18.4", "I50.22", "I50.9", "Z95.811", "I50.811", "J44.1",
-                                  "F20.9", "F10.20", "C50.911", "D66", "C34.90", "L89.154", "N18.6", "R51.9",
-                                  "G35", "E11.9", " i10 ", "A41.9", "J96.00", "M87.352"]), max_size=8)
+member_st = st.fixed_dictionaries(
+    {
+        "age": st.integers(0, 105),
+        "sex": st.sampled_from(["M", "F", "1", "2"]),
+        "dual_status": st.sampled_from(
+            ["00", "01", "02", "03", "04", "05", "06", "08", "full", "partial", "non", None]
+        ),
+        "orec": st.sampled_from(["0", "1", "2", "3", None]),
+        "lti": st.booleans(),
+        "new_enrollee": st.booleans(),
+        "esrd": st.booleans(),
+        "snp": st.booleans(),
+        "graft_months": st.one_of(st.none(), st.integers(0, 30)),
+    }
+)
+dx_st = st.lists(
+    st.sampled_from(
+        [
+            "E11.22",
+            "E1122",
+            "N18.4",
+            "I50.22",
+            "I50.9",
+            "Z95.811",
+            "I50.811",
+            "J44.1",
+            "F20.9",
+            "F10.20",
+            "C50.911",
+            "D66",
+            "C34.90",
+            "L89.154",
+            "N18.6",
+            "R51.9",
+            "G35",
+            "E11.9",
+            " i10 ",
+            "A41.9",
+            "J96.00",
+            "M87.352",
+        ]
+    ),
+    max_size=8,
+)
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -66,20 +130,34 @@ dx_st = st.lists(st.sampled_from(["E11.22", "E1122", "N18.4", "I50.22", "I50.9",
 def test_property_batch_equals_single(kb, tmp_path_factory, members) -> None:
     folder = tmp_path_factory.mktemp("prop")
     rows = [{"member_id": f"P{i}", **m} for i, (m, _) in enumerate(members)]
-    dxs = [{"member_id": f"P{i}", "dx_code": c, "date_of_service": "2025-06-01"} for i, (_, ds) in enumerate(members)
-           for c in ds]
+    dxs = [
+        {"member_id": f"P{i}", "dx_code": c, "date_of_service": "2025-06-01"}
+        for i, (_, ds) in enumerate(members)
+        for c in ds
+    ]
     import pyarrow as pa
     import pyarrow.parquet as pq
 
     pq.write_table(pa.Table.from_pylist(rows), folder / "m.parquet")
-    pq.write_table(pa.Table.from_pylist(dxs, schema=pa.schema([("member_id", pa.string()), ("dx_code", pa.string()),
-                                                                ("date_of_service", pa.string())])), folder / "d.parquet")
+    pq.write_table(
+        pa.Table.from_pylist(
+            dxs,
+            schema=pa.schema([("member_id", pa.string()), ("dx_code", pa.string()), ("date_of_service", pa.string())]),
+        ),
+        folder / "d.parquet",
+    )
     run_duckdb(kb, folder / "m.parquet", folder / "d.parquet", out=folder / "s.parquet", rejects=None)
     batch = {r[0]: tuple(r[1:]) for r in duckdb.sql(f"SELECT {COLS} FROM '{folder / 's.parquet'}'").fetchall()}
     for i, (m, ds) in enumerate(members):
         r = score_member(kb, Member(**m), ds)
-        assert batch[f"P{i}"] == (r.model, r.segment, r.risk_score, r.risk_score_normalized, r.risk_score_payment,
-                                  r.hccs), (m, ds)
+        assert batch[f"P{i}"] == (
+            r.model,
+            r.segment,
+            r.risk_score,
+            r.risk_score_normalized,
+            r.risk_score_payment,
+            r.hccs,
+        ), (m, ds)
 
 
 def test_rows_in_equal_rows_out_plus_rejected(kb, tmp_path: Path) -> None:
@@ -94,8 +172,13 @@ def test_rows_in_equal_rows_out_plus_rejected(kb, tmp_path: Path) -> None:
     assert n_members == n_scores + rej["members"] == res.members_in
     assert n_dx == res.dx_used + rej["diagnoses"]
     reasons = set(res.summary["reject_reasons"])
-    assert {"unknown code", "invalid date", "missing required demographic: sex", "duplicate member",
-            "unknown member"} <= reasons
+    assert {
+        "unknown code",
+        "invalid date",
+        "missing required demographic: sex",
+        "duplicate member",
+        "unknown member",
+    } <= reasons
     assert any(r.startswith("date of service outside the model year") for r in reasons)
 
 
@@ -104,22 +187,63 @@ def test_score_batch_cli_with_column_map(kb_home, kb, tmp_path: Path) -> None:
     generate(con, kb, 300, seed=9)
     con.execute("CREATE TABLE m2 AS SELECT member_id AS MBI, * EXCLUDE (member_id, i) FROM gen_members")
     con.execute(f"COPY m2 TO '{tmp_path / 'm.csv'}' (FORMAT CSV, HEADER)")
-    con.execute(f"COPY (SELECT member_id AS MBI, dx_code AS ICD, date_of_service FROM gen_dx) TO '{tmp_path / 'd.csv'}' "
-                "(FORMAT CSV, HEADER)")
-    result = CliRunner().invoke(app, ["score-batch", str(tmp_path / "m.csv"), str(tmp_path / "d.csv"),
-                                      "--out", str(tmp_path / "s.parquet"), "--rejects", str(tmp_path / "r.parquet"),
-                                      "--column-map", "member_id=MBI,dx_code=ICD", "--json"])
+    con.execute(
+        f"COPY (SELECT member_id AS MBI, dx_code AS ICD, date_of_service FROM gen_dx) TO '{tmp_path / 'd.csv'}' "
+        "(FORMAT CSV, HEADER)"
+    )
+    result = CliRunner().invoke(
+        app,
+        [
+            "score-batch",
+            str(tmp_path / "m.csv"),
+            str(tmp_path / "d.csv"),
+            "--out",
+            str(tmp_path / "s.parquet"),
+            "--rejects",
+            str(tmp_path / "r.parquet"),
+            "--column-map",
+            "member_id=MBI,dx_code=ICD",
+            "--json",
+        ],
+    )
     assert result.exit_code == 0, result.output
     summary = json.loads(result.output)
     assert summary["members_scored"] == 300 and summary["members_rejected"] == 0
     cols = [c[0] for c in duckdb.sql(f"DESCRIBE SELECT * FROM '{tmp_path / 's.parquet'}'").fetchall()]
-    assert cols == ["member_id", "model", "payment_year", "segment", "risk_score", "risk_score_normalized",
-                    "risk_score_payment", "hccs", "kb_release"]
+    assert cols == [
+        "member_id",
+        "model",
+        "payment_year",
+        "segment",
+        "risk_score",
+        "risk_score_normalized",
+        "risk_score_payment",
+        "hccs",
+        "kb_release",
+    ]
 
 
 def test_score_cli_json_and_error(kb_home, kb) -> None:
-    r = CliRunner().invoke(app, ["score", "--model", "V28", "--payment-year", "2026", "--age", "72", "--sex", "F",
-                                 "--dual", "non", "--dx", "E11.22,N18.4,I50.22", "--explain", "--json"])
+    r = CliRunner().invoke(
+        app,
+        [
+            "score",
+            "--model",
+            "V28",
+            "--payment-year",
+            "2026",
+            "--age",
+            "72",
+            "--sex",
+            "F",
+            "--dual",
+            "non",
+            "--dx",
+            "E11.22,N18.4,I50.22",
+            "--explain",
+            "--json",
+        ],
+    )
     assert r.exit_code == 0, r.output
     payload = json.loads(r.output)
     assert payload["risk_score"] == 1.723 and payload["segment"] == "CNA"
@@ -143,13 +267,28 @@ def test_encounter_filter_keeps_only_risk_adjustment_eligible_records(kb, tmp_pa
     import pyarrow.parquet as pq
 
     pq.write_table(pa.Table.from_pylist([{"member_id": "E1", "age": 70, "sex": "F"}]), tmp_path / "m.parquet")
-    rows = [{"member_id": "E1", "dx_code": dx, "date_of_service": "2025-03-03", "cpt_hcpcs": cpt, "bill_type": bt}
-            for dx, cpt, bt, _, _ in ENCOUNTERS]
-    schema = pa.schema([(c, pa.string()) for c in ("member_id", "dx_code", "date_of_service", "cpt_hcpcs", "bill_type")])
+    rows = [
+        {"member_id": "E1", "dx_code": dx, "date_of_service": "2025-03-03", "cpt_hcpcs": cpt, "bill_type": bt}
+        for dx, cpt, bt, _, _ in ENCOUNTERS
+    ]
+    schema = pa.schema(
+        [(c, pa.string()) for c in ("member_id", "dx_code", "date_of_service", "cpt_hcpcs", "bill_type")]
+    )
     pq.write_table(pa.Table.from_pylist(rows, schema=schema), tmp_path / "d.parquet")
-    assert kb.query("SELECT count(*) AS n FROM eligible_cpt_hcpcs WHERE year = 2025 AND code IN ('99213', '99284')")[0]["n"] == 2
-    res = run_duckdb(kb, tmp_path / "m.parquet", tmp_path / "d.parquet", out=tmp_path / "s.parquet",
-                     rejects=tmp_path / "r.parquet", filter_encounters=True)
+    assert (
+        kb.query("SELECT count(*) AS n FROM eligible_cpt_hcpcs WHERE year = 2025 AND code IN ('99213', '99284')")[0][
+            "n"
+        ]
+        == 2
+    )
+    res = run_duckdb(
+        kb,
+        tmp_path / "m.parquet",
+        tmp_path / "d.parquet",
+        out=tmp_path / "s.parquet",
+        rejects=tmp_path / "r.parquet",
+        filter_encounters=True,
+    )
     rejected = {r[0] for r in duckdb.sql(f"SELECT row_number FROM '{tmp_path / 'r.parquet'}'").fetchall()}
     assert rejected == {i + 1 for i, e in enumerate(ENCOUNTERS) if not e[3]}, [e[4] for e in ENCOUNTERS]
     assert res.dx_used + res.dx_rejected == len(ENCOUNTERS)

@@ -17,9 +17,17 @@ CASES = list(csv.DictReader((Path(__file__).parent / "cases.csv").open(encoding=
 
 
 def _member(c: dict) -> Member:
-    return Member(age=int(c["age"]), sex=c["sex"], dual_status=c["dual"], orec=c["orec"], lti=c["lti"] == "1",
-                  new_enrollee=c["new_enrollee"] == "1", esrd=c["esrd"] == "1", snp=c["snp"] == "1",
-                  graft_months=int(c["graft_months"]) if c["graft_months"] else None)
+    return Member(
+        age=int(c["age"]),
+        sex=c["sex"],
+        dual_status=c["dual"],
+        orec=c["orec"],
+        lti=c["lti"] == "1",
+        new_enrollee=c["new_enrollee"] == "1",
+        esrd=c["esrd"] == "1",
+        snp=c["snp"] == "1",
+        graft_months=int(c["graft_months"]) if c["graft_months"] else None,
+    )
 
 
 @pytest.mark.parametrize("c", CASES, ids=[c["case"] for c in CASES])

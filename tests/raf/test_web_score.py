@@ -19,8 +19,14 @@ def client(kb_path, kb):
 
 
 def test_api_score_equals_the_library(client, kb) -> None:
-    body = {"model": "V28", "payment_year": 2026, "age": 72, "sex": "F", "dual_status": "non",
-            "dx": ["E11.22", "N18.4", "I50.22"]}
+    body = {
+        "model": "V28",
+        "payment_year": 2026,
+        "age": 72,
+        "sex": "F",
+        "dual_status": "non",
+        "dx": ["E11.22", "N18.4", "I50.22"],
+    }
     r = client.post("/api/score", json=body)
     assert r.status_code == 200
     lib = score_member(kb, Member(age=72, sex="F", dual_status="non"), body["dx"]).to_dict()
@@ -33,8 +39,12 @@ def test_api_score_equals_the_library(client, kb) -> None:
 
 @pytest.mark.parametrize(
     ("body", "status", "field"),
-    [({"sex": "F"}, 422, "age"), ({"age": 70, "sex": "F", "model": "V99"}, 422, "model"),
-     ({"age": 70, "sex": "F", "payment_year": 2019}, 422, "payment_year"), ({"age": "old", "sex": "F"}, 422, "age")],
+    [
+        ({"sex": "F"}, 422, "age"),
+        ({"age": 70, "sex": "F", "model": "V99"}, 422, "model"),
+        ({"age": 70, "sex": "F", "payment_year": 2019}, 422, "payment_year"),
+        ({"age": "old", "sex": "F"}, 422, "age"),
+    ],
 )
 def test_api_score_errors_use_the_one_error_shape(client, body, status, field) -> None:
     r = client.post("/api/score", json=body)
@@ -45,8 +55,11 @@ def test_api_score_errors_use_the_one_error_shape(client, body, status, field) -
 def test_score_page_form_and_result(client) -> None:
     empty = client.get("/score", headers={"accept": "text/html"})
     assert empty.status_code == 200 and "<form" in empty.text and 'id="result"' not in empty.text
-    page = client.get("/score", params={"age": 72, "sex": "F", "dual": "non", "dx": "E11.22, N18.4, I50.22"},
-                      headers={"accept": "text/html"})
+    page = client.get(
+        "/score",
+        params={"age": 72, "sex": "F", "dual": "non", "dx": "E11.22, N18.4, I50.22"},
+        headers={"accept": "text/html"},
+    )
     assert page.status_code == 200
     assert 'id="risk-score">1.723<' in page.text
     assert "CNA_HCC226" in page.text and "DIABETES_HF_V28" in page.text
