@@ -2,7 +2,7 @@
 chapter with a near-identical title, each with a one-line difference.
 
 Sources: the KB `codes` and `notes` tables (CDC tabular of the chosen code set). Near-identical titles: billable
-codes of another category whose title has the same words but for at most two on each side, of which at most one
+codes of another category in the same chapter whose title has the same words but for at most two on each side, of which at most one
 content word (laterality, episode and similar function words may differ).
 """
 
@@ -80,8 +80,8 @@ def _near_titles(store: CodeStore, code_set: str, code: str, limit: int = 40) ->
     content words: candidates come from those words' posting lists (exact, not a heuristic). Titles with fewer than three
     content words are not searched.
     """
-    postings = store.title_postings[code_set]
-    words = store.title_word_sets[code_set][code]
+    postings, sets = store.title_index(code_set, store.codes[(code_set, code)]["chapter"])
+    words = sets[code]
     content = [w for w in words if w in postings and w not in _FUNCTION_WORDS]
     content_set = set(content)
     if len(content) < MIN_CONTENT_WORDS:
@@ -95,7 +95,6 @@ def _near_titles(store: CodeStore, code_set: str, code: str, limit: int = 40) ->
     need = len(rarest) - NEAR_TITLE_WORDS
     candidates = [c for c, n in hits.items() if n >= need]
     category = code[:3]
-    sets = store.title_word_sets[code_set]
     scored = []
     for other in candidates:
         if other[:3] == category:

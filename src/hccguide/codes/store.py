@@ -30,6 +30,7 @@ class CodeStore:
     children: dict[tuple[str, str], list[dict]] = field(default_factory=lambda: defaultdict(list))
     block_categories: dict[tuple[str, str], list[dict]] = field(default_factory=lambda: defaultdict(list))
     sorted_codes: dict[str, list[str]] = field(default_factory=dict)  # code_set -> codes sorted (prefix scans)
+    chapter_billable: dict[tuple[str, int], list[str]] = field(default_factory=lambda: defaultdict(list))
     code_sets_of: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
     chapters: dict[tuple[str, int], dict] = field(default_factory=dict)
     blocks: dict[tuple[str, str], dict] = field(default_factory=dict)
@@ -45,9 +46,10 @@ class CodeStore:
     labels: dict[tuple[str, str], str] = field(default_factory=dict)
     chronic: dict[tuple[str, str], bool | None] = field(default_factory=dict)
     edits: dict[tuple[str, str], list[dict]] = field(default_factory=lambda: defaultdict(list))
-    # billable titles: code_set -> word -> codes whose title has the word (near-identical title search)
-    title_postings: dict[str, dict[str, list[str]]] = field(default_factory=dict)
-    title_word_sets: dict[str, dict[str, frozenset[str]]] = field(default_factory=dict)  # code_set -> code -> words
+    # near-identical title search, built per (code set, chapter) on first use: word -> billable codes, code -> words
+    _title_index: dict[tuple[str, int], tuple[dict[str, list[str]], dict[str, frozenset[str]]]] = field(
+        default_factory=dict
+    )
 
     def billable_under(self, code_set: str, prefix: str) -> list[dict]:
         """Billable codes whose code starts with `prefix` (the prefix itself excluded), in tabular order."""
@@ -61,6 +63,19 @@ class CodeStore:
             i += 1
         return sorted(out, key=lambda r: r["seq"])
 
+    def title_index(self, code_set: str, chapter: int) -> tuple[dict[str, list[str]], dict[str, frozenset[str]]]:
+        """(word -> billable codes whose title has it, code -> its title words) for one chapter, built once."""
+        key = (code_set, chapter)
+        if key not in self._title_index:
+            postings: dict[str, list[str]] = defaultdict(list)
+            word_sets: dict[str, frozenset[str]] = {}
+            for code in self.chapter_billable.get(key, []):
+                word_sets[code] = frozenset(title_words(self.codes[(code_set, code)]["title"]))
+                for word in word_sets[code]:
+                    postings[word].append(code)
+            self._title_index[key] = (dict(postings), word_sets)
+        return self._title_index[key]
+
 
 def _load(kb: KB) -> CodeStore:
     store = CodeStore(kb.release_id)
@@ -68,21 +83,14 @@ def _load(kb: KB) -> CodeStore:
         key = (row["code_set"], row["code"])
         store.codes[key] = row
         store.code_sets_of[row["code"]].append(row["code_set"])
+        if row["billable"]:
+            store.chapter_billable[(row["code_set"], row["chapter"])].append(row["code"])
         if row["parent"]:
             store.children[(row["code_set"], row["parent"])].append(row)
         else:
             store.block_categories[(row["code_set"], row["block_id"])].append(row)
     for code_set in {cs for cs, _ in store.codes}:
         store.sorted_codes[code_set] = sorted(code for cs, code in store.codes if cs == code_set)
-        postings: dict[str, list[str]] = defaultdict(list)
-        word_sets: dict[str, frozenset[str]] = {}
-        for (cs, code), row in store.codes.items():
-            if cs == code_set and row["billable"]:
-                word_sets[code] = frozenset(title_words(row["title"]))
-                for word in word_sets[code]:
-                    postings[word].append(code)
-        store.title_postings[code_set] = dict(postings)
-        store.title_word_sets[code_set] = word_sets
     for sets in store.code_sets_of.values():
         sets.sort(reverse=True)
     for row in kb.query("SELECT * FROM chapters"):
