@@ -231,22 +231,23 @@ def _summary(spark: Any, t0: float) -> BatchResult:
 
 
 def _write(df: Any, path: Path) -> None:
-    """Write one file (parquet or csv by suffix) through Arrow, so the output matches the DuckDB engine's."""
-    import pyarrow.csv as pacsv
-    import pyarrow.parquet as pq
+    """Write one file (parquet or csv by suffix), as the DuckDB engine does: Spark writes a single part file with its
+    own writer (no collect to the driver), which is then moved to `path`."""
+    import shutil
+    import tempfile
+
+    from pyspark.sql import functions as F
 
     path.parent.mkdir(parents=True, exist_ok=True)
-    table = df.toArrow()
+    folder = Path(tempfile.mkdtemp(prefix="hccguide_spark_out_", dir=path.parent))
+    target = folder / "out"
     if path.suffix.lower() in (".parquet", ".pq"):
-        pq.write_table(table, path)
+        df.coalesce(1).write.mode("overwrite").parquet(str(target))
+        part = next(target.glob("part-*.parquet"))
     else:
-        if "hccs" in table.column_names:
-            idx = table.column_names.index("hccs")
-            table = table.set_column(
-                idx,
-                "hccs",
-                pa.array(
-                    ["[" + ", ".join(v) + "]" if v is not None else None for v in table.column("hccs").to_pylist()]
-                ),
-            )
-        pacsv.write_csv(table, path)
+        if "hccs" in df.columns:
+            df = df.withColumn("hccs", F.concat(F.lit("["), F.array_join("hccs", ", "), F.lit("]")))
+        df.coalesce(1).write.mode("overwrite").option("header", "true").option("emptyValue", "").csv(str(target))
+        part = next(target.glob("part-*.csv"))
+    shutil.move(str(part), str(path))
+    shutil.rmtree(folder, ignore_errors=True)
