@@ -259,6 +259,7 @@ ENCOUNTERS = [
     ("J44.1", "99284", "131", True, "outpatient bill type 13x with an eligible E/M code"),
     ("F20.9", None, "131", False, "outpatient bill type without CPT"),
     ("G35", "99213", "0221", False, "bill type 22x (SNF inpatient Part B) is not risk-adjustment eligible"),
+    ("E11.9", "99213", "0871", True, "bill type 87x (opioid treatment program), eligible since CMS's July 2021 edit"),
 ]
 
 

@@ -140,7 +140,7 @@ def prepare_statements(
 
     Encounter filter (CMS risk adjustment filtering of encounter data; CMS yearly list of risk-adjustment-eligible
     CPT/HCPCS codes): a row with an inpatient facility bill type (11x, 41x) is kept; an outpatient facility bill type
-    (12x, 13x, 43x, 71x, 73x, 76x, 77x, 85x) or a professional record (no bill type) is kept only with a CPT/HCPCS
+    (12x, 13x, 43x, 71x, 73x, 76x, 77x, 85x, 87x) or a professional record (no bill type) is kept only with a CPT/HCPCS
     code on the list of the service year; any other bill type is rejected. Provider-specialty filtering of
     professional records is not applied (the CMS specialty list is not in the knowledge base)."""
     when = as_of or date(payment_year, 2, 1)
@@ -219,7 +219,9 @@ FROM (SELECT *, count(*) OVER (PARTITION BY member_id) AS n FROM mem_parsed) m""
         )
     encounter_check = encounter_join = ""
     if filter_encounters:
-        outpatient = "('12', '13', '43', '71', '73', '76', '77', '85')"
+        # CMS Final Encounter Data Diagnosis Filtering Logic (2015); 87x added by CMS "Encounter Data System Edit
+        # 20495 and Edit 01415 and TOB 87X" (July 16, 2021).
+        outpatient = "('12', '13', '43', '71', '73', '76', '77', '85', '87')"
         encounter_check = f"""
   WHEN x.bill2 IS NOT NULL AND x.bill2 <> '' AND x.bill2 NOT IN ('11', '41') AND x.bill2 NOT IN {outpatient}
     THEN 'not risk-adjustment eligible: bill type'
