@@ -32,6 +32,7 @@ from hccguide.codes.hcc import check_payment_year
 from hccguide.codes.lookup import choose_code_set
 from hccguide.errors import BadInput, UnknownModel
 from hccguide.kb.open import KB
+from hccguide.search.combinations import matching_rules, promote
 from hccguide.search.index import SearchIndex, open_index
 from hccguide.search.rank import Concept, Scored, rank
 from hccguide.search.text import STOPWORDS, raw_tokens, stem
@@ -328,7 +329,9 @@ def search(
         if len(rest.strip()) >= MIN_CHARS:
             concepts, corrections, expansions = parse_query(rest, si)
             if concepts:
-                ranked.extend(rank(_candidates(concepts, si), concepts, si))
+                found, linked = promote(rank(_candidates(concepts, si), concepts, si), matching_rules(concepts), si)
+                notes.extend(linked)
+                ranked.extend(found)
 
     scores = {s.doc: s.score for s in ranked}
     results: list[dict] = []
