@@ -32,6 +32,9 @@ from hccguide.search.query import search
 ROOT = Path(__file__).resolve().parents[1]
 DEV = ROOT / "tests" / "data" / "search_queries.csv"
 HOLDOUT = ROOT / "tests" / "search" / "data" / "holdout_queries.csv"
+HOLDOUT2 = ROOT / "tests" / "search" / "data" / "holdout2_queries.csv"
+HOLDOUT3 = ROOT / "tests" / "search" / "data" / "holdout3_queries.csv"
+SETS = {"dev": DEV, "holdout": HOLDOUT, "holdout2": HOLDOUT2, "holdout3": HOLDOUT3}
 
 
 def _rss_mb(pid: int | None = None) -> float:
@@ -118,7 +121,7 @@ def main() -> None:
     index_mod.open_index(kb, code_set)  # from the cache next to the KB (built there on first use)
     out["index_open_s"] = round(time.perf_counter() - t, 2)
 
-    queries = [q["query"] for q in load_queries(DEV) + load_queries(HOLDOUT)]
+    queries = [q["query"] for path in SETS.values() for q in load_queries(path)]
     search(kb, "warm up")
     ms = []
     for _ in range(args.rounds):
@@ -132,7 +135,7 @@ def main() -> None:
         "after": round(_rss_mb()),
         "peak": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
     }
-    for name, path in (("dev", DEV), ("holdout", HOLDOUT)):
+    for name, path in SETS.items():
         figures = evaluate(kb, load_queries(path))
         out[f"accuracy_{name}"] = {"overall": figures["overall"], **figures["by_category"]}
     if not args.no_http:
@@ -156,7 +159,7 @@ def main() -> None:
         )
     r = out["rss_mb"]
     print(f"RSS: {r['before_index']} MB before the index, {r['after']} MB after, peak {r['peak']} MB")
-    for name in ("dev", "holdout"):
+    for name in SETS:
         print(f"accuracy ({name}): category n top1 top5 mrr")
         for cat, f in out[f"accuracy_{name}"].items():
             print(f"  {cat:15} {f['n']:4} {f['top1']:.3f} {f['top5']:.3f} {f['mrr']:.3f}")
