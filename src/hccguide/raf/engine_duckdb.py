@@ -747,6 +747,15 @@ def summarize(con: duckdb.DuckDBPyConnection, t0: float) -> BatchResult:
     ).fetchone()
     reasons = dict(con.execute("SELECT reason, count(*) FROM rejects GROUP BY reason ORDER BY 2 DESC").fetchall())
     segs = dict(con.execute("SELECT segment, count(*) FROM scores GROUP BY segment ORDER BY 2 DESC").fetchall())
+    return batch_result((m_in, scored, m_rej, d_in, d_used, d_rej), row, reasons, segs, t0)
+
+
+def batch_result(
+    counts: tuple[int, int, int, int, int, int], row: Any, reasons: dict, segments: dict, started: float
+) -> BatchResult:
+    """The BatchResult and summary of a batch run (both engines): counts are (members in, scored, rejected,
+    diagnoses in, used, rejected); `row` is (mean risk score, [p10, p25, p50, p75, p90, p99], mean payment score)."""
+    m_in, scored, m_rej, d_in, d_used, d_rej = counts
     summary = {
         "members_in": m_in,
         "members_scored": scored,
@@ -758,9 +767,9 @@ def summarize(con: duckdb.DuckDBPyConnection, t0: float) -> BatchResult:
         "risk_score_percentiles": dict(zip(["p10", "p25", "p50", "p75", "p90", "p99"], row[1] or [], strict=False)),
         "risk_score_payment_mean": row[2],
         "reject_reasons": reasons,
-        "segments": segs,
+        "segments": segments,
     }
-    return BatchResult(m_in, scored, m_rej, d_in, d_used, d_rej, time.perf_counter() - t0, summary)
+    return BatchResult(m_in, scored, m_rej, d_in, d_used, d_rej, time.perf_counter() - started, summary)
 
 
 def _write(con: duckdb.DuckDBPyConnection, sql: str, path: Path) -> None:

@@ -26,6 +26,7 @@ from hccguide.raf.engine_duckdb import (
     REQUIRED_MEMBER,
     BatchResult,
     Progress,
+    batch_result,
     cpt_rows,
     demographic_rows,
     final_statement,
@@ -211,20 +212,7 @@ def _summary(spark: Any, t0: float) -> BatchResult:
     ).collect()[0]
     reasons = {r[0]: r[1] for r in spark.sql("SELECT reason, count(*) FROM rejects GROUP BY reason").collect()}
     segs = {r[0]: r[1] for r in spark.sql("SELECT segment, count(*) FROM scores GROUP BY segment").collect()}
-    summary = {
-        "members_in": m_in,
-        "members_scored": scored,
-        "members_rejected": m_rej,
-        "diagnoses_in": d_in,
-        "diagnoses_used": d_used,
-        "diagnoses_rejected": d_rej,
-        "risk_score_mean": row[0],
-        "risk_score_percentiles": dict(zip(["p10", "p25", "p50", "p75", "p90", "p99"], row[1] or [], strict=False)),
-        "risk_score_payment_mean": row[2],
-        "reject_reasons": reasons,
-        "segments": segs,
-    }
-    return BatchResult(m_in, scored, m_rej, d_in, d_used, d_rej, time.perf_counter() - t0, summary)
+    return batch_result((m_in, scored, m_rej, d_in, d_used, d_rej), row, reasons, segs, t0)
 
 
 def _write(df: Any, path: Path) -> None:

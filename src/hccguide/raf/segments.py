@@ -43,6 +43,8 @@ AGE_BANDS = (
     (90, 94, "90_94"),
     (95, 10_000, "95_GT"),
 )
+# ESRD dialysis new-enrollee cells stop at 85 and over (CMS-HCC ESRD V24 software, DNE variables).
+ESRD_NE_AGE_BANDS = (*AGE_BANDS[:9], (85, 10_000, "85_GT"))
 NE_AGE_BANDS = (
     (0, 34, "0_34"),
     (35, 44, "35_44"),
@@ -263,21 +265,7 @@ def esrd_segment(d: Demographics, model: str) -> Segment:
         )
     if gm is None or gm == 0:
         if d.new_enrollee:
-            cell = band(
-                d.age,
-                (
-                    (0, 34, "0_34"),
-                    (35, 44, "35_44"),
-                    (45, 54, "45_54"),
-                    (55, 59, "55_59"),
-                    (60, 64, "60_64"),
-                    (65, 69, "65_69"),
-                    (70, 74, "70_74"),
-                    (75, 79, "75_79"),
-                    (80, 84, "80_84"),
-                    (85, 10_000, "85_GT"),
-                ),
-            )
+            cell = band(d.age, ESRD_NE_AGE_BANDS)
             origdis = d.age >= 65 and d.orec == "1"
             term = f"{'FBD' if d.dual == 'full' else 'ND_PBD'}_{'ORIGDIS' if origdis else 'NORIGDIS'}_NE{d.sex}{cell}"
             return Segment(model, "DNE", "ESRD dialysis, new enrollee: dialysis new enrollee table", (term,), False)
