@@ -94,6 +94,9 @@ def _hcc_section(page: dict) -> list[Any]:
             ("No. ", "bold"), f"For payment year {py}, {page['code']} maps to no payment HCC in CMS-HCC V28 or V24."
         )
     out.append(answer)
+    if page.get("hccs_below"):
+        below = "; ".join(f"{b['model']} {b['hcc']} ({b['label']}, {b['codes']} codes)" for b in page["hccs_below"])
+        out.append(Text(f"Billable codes below this header map to: {below}."))
     if page.get("payment_year_note"):
         out.append(Text(page["payment_year_note"], style="yellow"))
 

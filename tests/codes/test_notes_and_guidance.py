@@ -93,3 +93,16 @@ def test_page_carries_release_and_sources(kb) -> None:
     keys = {s["source_key"] for s in page["kb"]["sources"]}
     assert {"icd10cm_tabular:FY2026", "cms:ra_dx_to_cc:2026", "cms:ra_coefficients:2026"} <= keys
     assert all(len(s["sha256"]) == 64 for s in page["kb"]["sources"])
+
+
+def test_header_page_lists_hccs_reached_by_its_billable_codes(kb) -> None:
+    # E11 is a header; its billable codes map to V28 HCC36/37/38 (PY2026 CMS map), so the page says so.
+    page = code_page(kb, "E11", fy=2026, payment_year=2026)
+    v28 = {b["hcc"]: b["codes"] for b in page["hccs_below"] if b["model"] == "CMS-HCC V28"}
+    assert {"HCC36", "HCC37", "HCC38"} <= set(v28) and all(n > 0 for n in v28.values())
+    assert code_page(kb, "E11.9", fy=2026, payment_year=2026)["hccs_below"] == []
+
+
+def test_distinguishing_sentences_name_only_stated_axes(kb) -> None:
+    meat = code_page(kb, "E11.9", fy=2026, payment_year=2026)["meat"]
+    assert meat["distinguishing"] and not any("not stated" in d for d in meat["distinguishing"])

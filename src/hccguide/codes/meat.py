@@ -118,9 +118,8 @@ def meat_guidance(
         only_mine, only_theirs = word_difference(row["title"], sib["title"])
         if not only_mine and not only_theirs:
             continue
-        axes_hint = "; ".join(
-            f"{axis.replace('_', ' ')}: {mine or 'not stated'}"
-            for axis, mine, _ in differing_axes(row["title"], sib["title"])
+        axes_hint = "; ".join(  # only what this code states: an axis it leaves unstated is no requirement
+            f"{axis.replace('_', ' ')}: {mine}" for axis, mine, _ in differing_axes(row["title"], sib["title"]) if mine
         )
         distinguishing.append(
             f"To report {row['code_dotted']} rather than {sib['code']} ({sib['title']}), the note must state "

@@ -14,6 +14,7 @@ from hccguide.codes.hcc import check_payment_year, hcc_entries
 from hccguide.codes.lookup import choose_code_set, find_code
 from hccguide.codes.meat import meat_guidance
 from hccguide.codes.notes import inherit_notes, own_notes, seventh_characters
+from hccguide.codes.store import code_store
 from hccguide.kb.open import KB
 from hccguide.kb.validity import validity_of
 from hccguide.sources.cdc_tabular import dot
@@ -43,6 +44,21 @@ def validity(kb: KB, code: str, wanted_fy: int) -> dict:
     }
 
 
+def hccs_below(kb: KB, row: dict, payment_year: int) -> list[dict]:
+    """For a header: the CMS-HCC V28 and V24 HCCs that its billable codes map to in `payment_year`, each as
+    {model, hcc, label, codes (count of billable codes below mapping to it)} — a header itself is never billed."""
+    store = code_store(kb)
+    counts: dict[tuple[str, str], int] = {}
+    for code_row in store.billable_under(row["code_set"], row["code"]):
+        for m in store.dx_to_cc.get(code_row["code"], []):
+            if m["payment_year"] == payment_year and m["model"] in ("CMS-HCC V28", "CMS-HCC V24"):
+                counts[(m["model"], m["cc"])] = counts.get((m["model"], m["cc"]), 0) + 1
+    return [
+        {"model": model, "hcc": f"HCC{cc}", "label": store.labels.get((model, cc)), "codes": n}
+        for (model, cc), n in sorted(counts.items(), key=lambda kv: (kv[0][0] != "CMS-HCC V28", -kv[1]))
+    ]
+
+
 def _brief(row: dict) -> dict:
     return {"code": row["code_dotted"], "title": row["title"], "billable": row["billable"]}
 
@@ -68,6 +84,7 @@ def code_page(
     descendants, n_desc = hierarchy.billable_descendants(kb, row)
     hcc = hcc_entries(kb, row["code"], row["code_set"], py)
     is_hcc = any(e["mapped"] for e in hcc if e["model"] in ("CMS-HCC V28", "CMS-HCC V24"))
+    below = hccs_below(kb, row, py) if not row["billable"] else []
     py_note = None
     reused = sorted({e["model"] for e in hcc if e["mapped"] and e["coefficient_table_year"] != py})
     if reused:
@@ -104,6 +121,7 @@ def code_page(
         "payment_year_note": py_note,
         "hcc": hcc,
         "is_hcc": is_hcc,
+        "hccs_below": below,
         "meat": meat_guidance(row, sibs, is_hcc, notes, inherited),
         "confused_codes": confused_codes(kb, row, sibs, notes["excludes1"], inherited),
         "kb": {
