@@ -148,17 +148,7 @@ def main() -> None:
     for x in rows[:2000]:
         score_member(
             kb,
-            Member(
-                age=x["age"],
-                sex=x["sex"],
-                dual_status=x["dual_status"],
-                orec=x["orec"],
-                lti=x["lti"],
-                new_enrollee=x["new_enrollee"],
-                esrd=x["esrd"],
-                snp=x["snp"],
-                graft_months=x["graft_months"],
-            ),
+            Member.from_row(x),
             dx.get(x["member_id"], []),
         ).to_dict()
         n += 1

@@ -51,18 +51,7 @@ def compare(kb: KB, n: int, model: str, payment_year: int = 2026, seed: int = 11
         codes = dx.get(m["member_id"], [])
         ours = score_member(
             kb,
-            Member(
-                age=m["age"],
-                sex=m["sex"],
-                dual_status=m["dual_status"],
-                orec=m["orec"],
-                crec=m["crec"],
-                lti=m["lti"],
-                new_enrollee=m["new_enrollee"],
-                esrd=m["esrd"],
-                snp=m["snp"],
-                graft_months=m["graft_months"],
-            ),
+            Member.from_row(m),
             codes,
             model=model,
             payment_year=payment_year,

@@ -25,23 +25,13 @@ def _single_rows(kb, members: Path, diagnoses: Path, model: str, year: int) -> d
     for mid, code in duckdb.sql(f"SELECT member_id, dx_code FROM '{diagnoses}'").fetchall():
         dx.setdefault(mid, []).append(code)
     out = {}
-    for row in duckdb.sql(f"SELECT * FROM '{members}'").fetchall():
-        mid, age, sex, dual, orec, crec, lti, ne, esrd, snp, gm, li = row
+    rel = duckdb.sql(f"SELECT * FROM '{members}'")
+    for values in rel.fetchall():
+        row = dict(zip(rel.columns, values, strict=True))
+        mid = row["member_id"]
         r = score_member(
             kb,
-            Member(
-                age=age,
-                sex=sex,
-                dual_status=dual,
-                orec=orec,
-                crec=crec,
-                lti=lti,
-                new_enrollee=ne,
-                esrd=esrd,
-                snp=snp,
-                graft_months=gm,
-                low_income=li,
-            ),
+            Member.from_row(row),
             dx.get(mid, []),
             model=model,
             payment_year=year,

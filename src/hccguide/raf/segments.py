@@ -17,8 +17,10 @@ Dual status codes (CMS MMR / MARx dual status): full-benefit 02, 04, 08; partial
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
 from datetime import date
+from typing import Any
 
 from hccguide.errors import BadDate, BadInput
 
@@ -45,24 +47,8 @@ AGE_BANDS = (
 )
 # ESRD dialysis new-enrollee cells stop at 85 and over (CMS-HCC ESRD V24 software, DNE variables).
 ESRD_NE_AGE_BANDS = (*AGE_BANDS[:9], (85, 10_000, "85_GT"))
-NE_AGE_BANDS = (
-    (0, 34, "0_34"),
-    (35, 44, "35_44"),
-    (45, 54, "45_54"),
-    (55, 59, "55_59"),
-    (60, 64, "60_64"),
-    (65, 65, "65"),
-    (66, 66, "66"),
-    (67, 67, "67"),
-    (68, 68, "68"),
-    (69, 69, "69"),
-    (70, 74, "70_74"),
-    (75, 79, "75_79"),
-    (80, 84, "80_84"),
-    (85, 89, "85_89"),
-    (90, 94, "90_94"),
-    (95, 10_000, "95_GT"),
-)
+# New-enrollee cells split 65-69 into single years (CMS new enrollee tables, NE_* / SNPNE_* variables).
+NE_AGE_BANDS = (*AGE_BANDS[:5], *((a, a, str(a)) for a in range(65, 70)), *AGE_BANDS[6:])
 
 
 @dataclass(frozen=True)
@@ -81,6 +67,11 @@ class Member:
     graft_months: int | None = None  # ESRD: months since kidney transplant (None = dialysis)
     low_income: bool = False  # RxHCC
     date_of_birth: date | None = None
+
+    @classmethod
+    def from_row(cls, row: Mapping[str, Any]) -> Member:
+        """A Member from a members-file row (column names as in docs/raf.md); other columns are ignored."""
+        return cls(**{f.name: row[f.name] for f in fields(cls) if f.name in row})
 
 
 @dataclass(frozen=True)
