@@ -564,6 +564,15 @@ def final_statement(plan: BatchPlan, release_id: str) -> str:
     )
 
 
+def prepare_tables(kb: KB) -> dict[str, pa.Table]:
+    """The reference tables `prepare_statements` reads, by view name: ref_codes (every billable code of the loaded
+    code sets and CMS maps, tables.valid_codes) and ref_cpt (cpt_rows). Both engines register exactly these."""
+    return {
+        "ref_codes": pa.table({"code": pa.array(sorted(valid_codes(kb)), pa.string())}),
+        "ref_cpt": cpt_rows(kb),
+    }
+
+
 def cpt_rows(kb: KB) -> pa.Table:
     """The CMS risk-adjustment-eligible CPT/HCPCS lists of every year in the KB (eligible_cpt_hcpcs)."""
     rows = kb.cursor().execute("SELECT year, code FROM eligible_cpt_hcpcs").fetchall()
@@ -661,10 +670,9 @@ def run_duckdb(
         f"CREATE OR REPLACE TEMP VIEW src_dx AS "
         f"{_source_sql(Path(diagnoses), DX_COLUMNS, REQUIRED_DX, column_map, con, 'diagnoses')}"
     )
-    con.register("ref_codes_arrow", pa.table({"code": pa.array(sorted(valid_codes(kb)), pa.string())}))
-    con.execute("CREATE OR REPLACE TEMP TABLE ref_codes AS SELECT * FROM ref_codes_arrow")
-    con.register("ref_cpt_arrow", cpt_rows(kb))
-    con.execute("CREATE OR REPLACE TEMP TABLE ref_cpt AS SELECT * FROM ref_cpt_arrow")
+    for name, table in prepare_tables(kb).items():
+        con.register(f"{name}_arrow", table)
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT * FROM {name}_arrow")
     run_statements(
         con,
         prepare_statements(payment_year, as_of, model_year(payment_year), check_dates, filter_encounters),

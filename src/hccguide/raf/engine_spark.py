@@ -27,7 +27,6 @@ from hccguide.raf.engine_duckdb import (
     BatchResult,
     Progress,
     batch_result,
-    cpt_rows,
     demographic_rows,
     final_statement,
     is_view,
@@ -35,9 +34,9 @@ from hccguide.raf.engine_duckdb import (
     model_year,
     plan_batch,
     prepare_statements,
+    prepare_tables,
     reference_rows,
 )
-from hccguide.raf.tables import valid_codes
 
 HCC_LIST_SPARK = "transform(array_sort(collect_list(CAST(cc AS INT))), x -> CAST(x AS STRING))"
 HCC_EMPTY_SPARK = "CAST(array() AS ARRAY<STRING>)"
@@ -154,8 +153,8 @@ def run_spark(
     step("reading inputs", 0.05)
     _source(spark, Path(members), MEMBER_COLUMNS, REQUIRED_MEMBER, column_map, "src_members", "members")
     _source(spark, Path(diagnoses), DX_COLUMNS, REQUIRED_DX, column_map, "src_dx", "diagnoses")
-    _arrow_to_view(spark, pa.table({"code": pa.array(sorted(valid_codes(kb)), pa.string())}), "ref_codes")
-    _arrow_to_view(spark, cpt_rows(kb), "ref_cpt")
+    for name, table in prepare_tables(kb).items():
+        _arrow_to_view(spark, table, name)
 
     def run(stmts: list[tuple[str, str]], cache: bool = True) -> None:
         for name, sql in stmts:
