@@ -180,6 +180,10 @@ def score_cmd(
     dx: Annotated[str, typer.Option(help="Diagnosis codes, comma separated (dotted or not).")] = "",
     explain: Annotated[bool, typer.Option("--explain", help="Print the full trace.")] = False,
     as_json: JsonOpt = False,
+    date_of_service: Annotated[
+        str | None,
+        typer.Option("--date-of-service", help="Date of service of the diagnoses (YYYY-MM-DD, in the model year)."),
+    ] = None,
 ) -> None:
     """Score one member (CMS-HCC RAF) and explain it line by line."""
     from datetime import date as _date
@@ -198,7 +202,8 @@ def score_cmd(
     member = Member(age=age, sex=sex, dual_status=dual, orec=orec, lti=lti, new_enrollee=new_enrollee, esrd=esrd,
                     snp=snp, graft_months=graft_months, low_income=low_income, date_of_birth=born)
     codes = [c for c in dx.split(",")] if dx.strip() else []
-    result = score_member(open_kb(), member, codes, model=model, payment_year=payment_year)
+    result = score_member(open_kb(), member, codes, model=model, payment_year=payment_year,
+                          date_of_service=date_of_service)
     if as_json:
         emit_json(result.to_dict())
         return

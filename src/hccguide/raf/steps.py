@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from datetime import date
 
+from hccguide.raf.mce_edits import SexEdits, conflict_on, conflict_reason
 from hccguide.raf.segments import Demographics, Segment
 from hccguide.raf.tables import ModelTables
 
@@ -34,32 +36,57 @@ class DxResult:
     input: str
     code: str
     ccs: tuple[str, ...]
-    status: str  # 'mapped' | 'no_hcc' | 'invalid_code' | 'empty'
+    status: str  # 'mapped' | 'no_hcc' | 'invalid_code' | 'empty' | 'sex_conflict'
     reason: str
+    date_of_service: str | None = None  # ISO date, when one was given
 
 
-def map_dx_to_cc(dx_codes: list[str], tables: ModelTables, valid: frozenset[str]) -> list[DxResult]:
+DxInput = str | tuple[str, date | None]
+
+
+def map_dx_to_cc(
+    dx_codes: list[DxInput],
+    tables: ModelTables,
+    valid: frozenset[str],
+    *,
+    sex: str | None = None,
+    sex_edits: SexEdits | None = None,
+) -> list[DxResult]:
     """Map each diagnosis to its CCs (CMS ICD-10 mapping of the payment year). Every input gets a row: an empty
-    or non-existent code, and a valid code that maps to no CC, are reported, never dropped silently."""
+    or non-existent code, and a valid code that maps to no CC, are reported, never dropped silently.
+
+    A diagnosis is a code or (code, date of service). With the member's `sex` and the MCE restrictions
+    (`mce_edits.sex_edits`), a dated code that the CMS Medicare Code Editor of that date restricts to the other sex
+    gets status 'sex_conflict' and no CC (MCE "diagnoses for males only / females only"; KB mce_sex_edits).
+    A code is reported once, or twice when it is dated both inside and outside a conflict."""
     out: list[DxResult] = []
-    seen: set[str] = set()
-    for raw in dx_codes:
+    seen: set[tuple[str, bool]] = set()
+    for item in dx_codes:
+        raw, dos = (item, None) if item is None or isinstance(item, str) else item
+        iso = dos.isoformat() if dos else None
         code = clean_code(raw)
         if not code:
-            out.append(DxResult(raw, code, (), "empty", "empty diagnosis code"))
+            out.append(DxResult(raw, code, (), "empty", "empty diagnosis code", iso))
             continue
-        if code in seen:
+        hit = conflict_on(sex_edits, code, sex, dos) if sex_edits and sex and dos else None
+        if (code, hit is not None) in seen:
             continue
-        seen.add(code)
+        seen.add((code, hit is not None))
         ccs = tables.dx_to_cc.get(code)
-        if ccs:
-            out.append(DxResult(raw, code, ccs, "mapped", f"maps to CC {', '.join(ccs)}"))
+        if hit is not None and (ccs or code in valid):
+            out.append(DxResult(raw, code, (), "sex_conflict", conflict_reason(hit), iso))
+        elif ccs:
+            out.append(DxResult(raw, code, ccs, "mapped", f"maps to CC {', '.join(ccs)}", iso))
         elif code in valid:
             out.append(
-                DxResult(raw, code, (), "no_hcc", f"valid ICD-10-CM code; not in the {tables.model} payment model")
+                DxResult(
+                    raw, code, (), "no_hcc", f"valid ICD-10-CM code; not in the {tables.model} payment model", iso
+                )
             )
         else:
-            out.append(DxResult(raw, code, (), "invalid_code", "not a billable ICD-10-CM code in any loaded code set"))
+            out.append(
+                DxResult(raw, code, (), "invalid_code", "not a billable ICD-10-CM code in any loaded code set", iso)
+            )
     return out
 
 

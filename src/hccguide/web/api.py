@@ -39,6 +39,13 @@ def get_code(
 
 
 # ---------------------------------------------------------------------------------------------------- RAF score
+class DxEntry(BaseModel):
+    """One diagnosis with its own date of service."""
+
+    code: str = Field(..., description="ICD-10-CM code, dotted or not")
+    date_of_service: str | None = Field(None, description="YYYY-MM-DD, in the model year; default: the request's")
+
+
 class ScoreRequest(BaseModel):
     """One member to score (docs/raf.md)."""
 
@@ -55,7 +62,12 @@ class ScoreRequest(BaseModel):
     snp: bool = False
     graft_months: int | None = None
     low_income: bool = False
-    dx: list[str] = Field(default_factory=list, description="ICD-10-CM codes, dotted or not")
+    dx: list[str | DxEntry] = Field(
+        default_factory=list, description="ICD-10-CM codes, dotted or not, or {code, date_of_service}"
+    )
+    date_of_service: str | None = Field(
+        None, description="YYYY-MM-DD: date of the diagnoses without their own (MCE sex edits are chosen by date)"
+    )
 
 
 @router.post("/score", summary="Score one member (CMS-HCC RAF) with the full trace (docs/raf.md)")
@@ -66,7 +78,9 @@ def post_score(body: ScoreRequest) -> dict:
     member = Member(age=body.age, sex=body.sex, dual_status=body.dual_status, orec=body.orec, lti=body.lti,
                     new_enrollee=body.new_enrollee, esrd=body.esrd, snp=body.snp, graft_months=body.graft_months,
                     low_income=body.low_income, date_of_birth=body.date_of_birth)
-    return score_member(shared_kb(), member, body.dx, model=body.model, payment_year=body.payment_year).to_dict()
+    dx = [d if isinstance(d, str) else (d.code, d.date_of_service) for d in body.dx]
+    return score_member(shared_kb(), member, dx, model=body.model, payment_year=body.payment_year,
+                        date_of_service=body.date_of_service).to_dict()
 
 
 # ---------------------------------------------------------------------------------------------------- search

