@@ -37,10 +37,12 @@ def test_hand_worked_case(kb, c: dict) -> None:
     assert r.segment == c["segment"], c["why"]
     names = {f.name for f in r.main.factors}
     assert names == set(c["factors"].split()), c["why"]
-    # the raw score is the sum of exactly those CMS coefficients, read back from the KB
+    # the raw score is the sum of exactly those CMS coefficients, read back from the KB (the coefficient table of
+    # the payment year: PY2026 RxHCC reads the 2025 file, see payment_years.csv)
+    table_year = payment_year_constants()[(r.payment_year, r.model)].coefficient_year
     rows = kb.query(
         "SELECT coefficient, value FROM coefficients WHERE model = ? AND payment_year = ? AND variant = 1",
-        [r.model, r.main.factors and int(r.payment_year)],
+        [r.model, table_year],
     )
     values = {row["coefficient"]: row["value"] for row in rows}
     assert r.risk_score == pytest.approx(round(sum(values[n] for n in names), 3))
