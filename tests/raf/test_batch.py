@@ -21,9 +21,10 @@ COLS = "member_id, model, segment, risk_score, risk_score_normalized, risk_score
 
 
 def _single_rows(kb, members: Path, diagnoses: Path, model: str, year: int) -> dict[str, tuple]:
-    dx: dict[str, list[str]] = {}
-    for mid, code in duckdb.sql(f"SELECT member_id, dx_code FROM '{diagnoses}'").fetchall():
-        dx.setdefault(mid, []).append(code)
+    dx: dict[str, list] = {}  # (code, date of service): the MCE sex edits are chosen by date (test_mce_sex.py)
+    sql = f"SELECT member_id, dx_code, TRY_CAST(date_of_service AS DATE) FROM '{diagnoses}'"
+    for mid, code, day in duckdb.sql(sql).fetchall():
+        dx.setdefault(mid, []).append((code, day))
     out = {}
     rel = duckdb.sql(f"SELECT * FROM '{members}'")
     for values in rel.fetchall():
