@@ -15,7 +15,10 @@ def _sql_blocks() -> list[str]:
 
 
 def test_doc_sql_examples_run(kb: KB) -> None:
-    fy2027_gone, headers = (kb.query(sql) for sql in _sql_blocks())
+    fy2027_gone, sex_edits, headers = (kb.query(sql) for sql in _sql_blocks())
+    rows = [(r["fiscal_year"], r["sex_allowed"], r["codes"]) for r in sex_edits]
+    assert rows == [(2023, "F", 3431), (2023, "M", 529), (2024, "F", 3431), (2024, "M", 529)]
+    assert "FY2024 each 529 'M' and 3,431 'F' codes" in DOC.read_text()
     assert len(fy2027_gone) == 30 and "30 FY2026 billable codes" in DOC.read_text()
     d691 = next(r for r in fy2027_gone if r["code_dotted"] == "D69.1")
     assert list(d691["fy2027_codes"]) == ["D6911", "D6919"]
