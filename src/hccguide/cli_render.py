@@ -77,6 +77,8 @@ def _head(page: dict) -> Panel:
     if validity.get("by_fiscal_year"):
         marks = " · ".join(f"{fy} {'valid' if ok else 'INVALID'}" for fy, ok in validity["by_fiscal_year"].items())
         lines.append(Text(f"CMS MCE: {marks}", style="dim"))
+    if validity.get("sex_edit"):
+        lines.append(Text(validity["sex_edit"], style="dim"))
     if validity.get("note"):
         lines.append(Text(validity["note"], style="bold red"))
     return Panel(Group(*lines), box=box.ROUNDED, padding=(0, 1))

@@ -76,3 +76,25 @@ def test_only_sex_conflict_is_counted(kb: KB) -> None:
         assert checker.conflict_count(["O80", "N400", "C61"], day, "F") == 2
         with pytest.raises(SourceError):
             checker.conflict_count(["N400"], date(2027, 4, 1), "F")
+
+
+@pytest.mark.parametrize(
+    ("code", "line"),
+    [
+        ("N40.0", "MCE: males only, FY2023–FY2024; no sex edit from FY2025"),
+        ("C56.1", "MCE: females only, FY2023–FY2024; no sex edit from FY2025"),
+        ("E11.9", None),
+        ("N40", None),  # a header: no MCE row
+    ],
+)
+def test_code_page_shows_the_mce_sex_restriction(kb: KB, kb_home, code: str, line: str | None) -> None:
+    from typer.testing import CliRunner
+
+    from hccguide.cli import app
+    from hccguide.codes.pages import code_page
+
+    assert code_page(kb, code, fy=2026, payment_year=2026)["validity"]["sex_edit"] == line
+    out = CliRunner().invoke(app, ["code", code, "--fy", "2026", "--payment-year", "2026"])
+    shown = "MCE: males only" in out.output or "MCE: females only" in out.output
+    assert out.exit_code == 0 and shown == (line is not None)
+    assert line is None or line in out.output

