@@ -200,3 +200,14 @@ def test_batch_spark_equals_duckdb(kb, tmp_path: Path) -> None:
         diff = duckdb.sql(f"(FROM '{one}' EXCEPT FROM '{two}') UNION ALL (FROM '{two}' EXCEPT FROM '{one}')")
         assert diff.fetchall() == []
     assert duckdb.sql(f"SELECT count(*) FROM '{tmp_path / 'br.parquet'}'").fetchall()[0][0] == a.dx_rejected
+
+
+def test_peer_hccinfhir_has_no_mce_sex_edit(kb) -> None:
+    """Issue 4, 'no MCE sex edits': hccinfhir 0.4.0 maps C61 (males only in the FY2024 MCE) for a woman; hccguide
+    does not when the date of service is in FY2024, and does from 2024-10-01 (no MCE sex edit any more)."""
+    from hccinfhir.model_calculate import calculate_raf
+
+    peer = calculate_raf(["C61"], "CMS-HCC Model V28", age=72, sex="F")
+    assert "23" in [str(h).removeprefix("HCC") for h in peer.hcc_list]
+    assert score_member(kb, FEMALE, [("C61", date(2024, 3, 5))], payment_year=2025).hccs == []
+    assert score_member(kb, FEMALE, [("C61", date(2024, 10, 1))], payment_year=2025).hccs == ["23"]
