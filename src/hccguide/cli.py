@@ -138,6 +138,47 @@ def kb_add(
     console.print(str(added.kb_path))
 
 
+@kb_app.command("add-coefficients")
+@handles_errors
+def kb_add_coefficients(
+    file: Annotated[Path, typer.Argument(help="CSV: coefficient,value (CMS variable names, e.g. CNA_HCC92).")],
+    model: Annotated[str, typer.Option("--model", help="RxHCC, V28, V24 or ESRD-V24.")],
+    payment_year: Annotated[int, typer.Option("--payment-year", help="Payment year the table is for, e.g. 2027.")],
+    status: Annotated[str, typer.Option("--status", help="final (Rate Announcement) or proposed.")] = "final",
+    as_json: JsonOpt = False,
+) -> None:
+    """Load an official CMS coefficient table from a local CSV; it replaces that model/year's rows (rebuilds)."""
+    from hccguide.kb.user_tables import add_coefficients
+
+    added = add_coefficients(
+        file, model, payment_year, status=status, progress=lambda m: err_console.print(f"[dim]kb:[/] {m}")
+    )
+    if as_json:
+        emit_json(added.to_dict())
+        return
+    console.print(f"loaded {added.rows} coefficients ({status}) for {', '.join(added.keys)}; release {added.release_id}")
+    for note in added.notes:
+        console.print(f"  {note}", highlight=False)
+    console.print(str(added.kb_path))
+
+
+@kb_app.command("add-constants")
+@handles_errors
+def kb_add_constants(
+    file: Annotated[Path, typer.Argument(help="CSV with the columns of raf/payment_years.csv (Rate Announcement).")],
+    as_json: JsonOpt = False,
+) -> None:
+    """Load payment-year constants (normalization, MA coding adjustment, blend) from a local CSV (rebuilds)."""
+    from hccguide.kb.user_tables import add_constants
+
+    added = add_constants(file, progress=lambda m: err_console.print(f"[dim]kb:[/] {m}"))
+    if as_json:
+        emit_json(added.to_dict())
+        return
+    console.print(f"loaded {added.rows} payment-year constant rows ({', '.join(added.keys)}); release {added.release_id}")
+    console.print(str(added.kb_path))
+
+
 # ---------------------------------------------------------------------------------------------------- code
 @app.command("code")
 @handles_errors

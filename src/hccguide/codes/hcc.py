@@ -13,7 +13,7 @@ from __future__ import annotations
 from hccguide.codes.store import CodeStore, code_store
 from hccguide.errors import UnknownPaymentYear
 from hccguide.kb.open import KB
-from hccguide.raf.tables import payment_year_constants
+from hccguide.raf.tables import kb_payment_year_constants
 
 # Models shown on a code page, in order (mission: CMS-HCC V28 and V24, ESRD and RxHCC).
 PAGE_MODELS = ("CMS-HCC V28", "CMS-HCC V24", "CMS-HCC ESRD V24", "RxHCC V08")
@@ -149,7 +149,7 @@ def hcc_entries(kb: KB, code: str, code_set: str, payment_year: int) -> list[dic
                 }
             )
             continue
-        constants = payment_year_constants().get((payment_year, model))
+        constants = kb_payment_year_constants(kb).get((payment_year, model))  # with tables a user loaded
         table_year = constants.coefficient_year if constants else payment_year
         for cc in ccs:
             coefficients = _coefficients(store, model, f"{prefix}{cc}")
@@ -167,7 +167,8 @@ def hcc_entries(kb: KB, code: str, code_set: str, payment_year: int) -> list[dic
             elif any(c["status"] == "proposed" for c in chosen):
                 entry_notes.append(
                     f"Payment year {payment_year} coefficients are the proposed (Advance Notice) values shipped as "
-                    "ra_proposed_coefficients_2027.csv; load the final CMS table to replace them."
+                    "ra_proposed_coefficients_2027.csv; load the final CMS table to replace them "
+                    "(hccguide kb add-coefficients FILE --model ... --payment-year 2027)."
                 )
             if any(c["variant"] > 1 for c in chosen):
                 entry_notes.append(

@@ -9,6 +9,10 @@ whether each billable code of every loaded code set (and every code of the CMS d
 anything is written; a mismatch raises SourceError naming the code set.
 
 The release's `default_code_set` is the newest loaded code set (FY2026 until a user adds FY2027).
+
+CMS tables a user loaded from local files (`hccguide kb add-coefficients` / `kb add-constants`, kb/user_tables.py)
+are applied last: a coefficient table replaces that model/year's `coefficients` rows, constants fill
+`user_constants`; each file is a provenance row and part of the release id.
 """
 
 from __future__ import annotations
@@ -25,7 +29,7 @@ import duckdb
 import pyarrow as pa
 
 from hccguide.errors import SourceError
-from hccguide.kb import releases
+from hccguide.kb import releases, user_tables
 from hccguide.sources import cms_hcc_tables as cms
 from hccguide.sources import msdrg_tables
 from hccguide.sources.cdc_tabular import Tabular, check_against_code_list, parse_tabular, read_code_list
@@ -114,6 +118,7 @@ def all_sources(home: Path | None = None) -> tuple[list[CodeSetSource], list[Sou
     cms_files += [f for _, f in cms.hierarchy_files()] + [cms.labels_file(), cms.chronic_file(), cms.dx_edits_file()]
     cms_files += [f for _, f in cms.cpt_files()]
     cms_files.append(msdrg_tables.mdb_file())
+    cms_files += user_tables.sources(home)  # tables a user loaded (kb add-coefficients / add-constants)
     return code_sets, cms_files
 
 
@@ -288,6 +293,9 @@ def build(home: Path | None = None, *, force: bool = False, progress: Progress |
             provenance.append(
                 _provenance(f, _insert(con, "eligible_cpt_hcpcs", cms.read_cpt(year, f)), "eligible_cpt_hcpcs")
             )
+        for f, n, table in user_tables.load_into(con, home):
+            say(f"user table {f.path}: {n} rows into {table}")
+            provenance.append(_provenance(f, n, table))
         say("checking code validity and sex edits FY2023-FY2027 (Medicare Code Editor, msdrg)")
         provenance.append(_load_validity(con, tabulars))
         _insert(con, "provenance", provenance)

@@ -127,7 +127,28 @@ CREATE TABLE coefficients (
     variant       INTEGER NOT NULL,   -- 1 normally; 1..n where the CMS table repeats a name (see rx_variant)
     rx_variant    VARCHAR,            -- RxHCC table variant where the file names it ('R08_PDP_ONLY', ...)
     status        VARCHAR NOT NULL,   -- 'final' | 'proposed' (Advance Notice)
-    source_key    VARCHAR NOT NULL
+    source_key    VARCHAR NOT NULL    -- 'cms:ra_coefficients:2026', or 'user:coefficients:RxHCC V08:2027' (a table
+                                      -- a user loaded with `hccguide kb add-coefficients`; it replaces that
+                                      -- model/year's rows)
+);
+
+-- Payment-year constants a user loaded from the CMS Rate Announcement (`hccguide kb add-constants`, kb/user_tables.py).
+-- Empty unless a user did. raf/tables.py uses a row here over the package row of raf/payment_years.csv for the same
+-- (payment_year, model), with verified = 'user'. (A user's coefficient table, `hccguide kb add-coefficients`, goes
+-- into `coefficients` instead, source_key 'user:coefficients:<model>:<year>'.)
+CREATE TABLE user_constants (
+    payment_year         INTEGER NOT NULL,
+    model                VARCHAR NOT NULL,  -- models.model
+    blend_weight         DOUBLE NOT NULL,   -- share of the CMS-HCC payment blend (V24 + V28 sum to 1)
+    normalization_factor DOUBLE,            -- > 0; NULL: not published (normalized score not computed)
+    ma_coding_adjustment DOUBLE,            -- [0, 1): 0.059 = 5.9%; NULL: none (RxHCC)
+    coefficient_year     INTEGER,           -- coefficient table the year uses; NULL: as raf/payment_years.csv
+    source_document      VARCHAR NOT NULL,  -- the CMS document the user names
+    evidence             VARCHAR NOT NULL,  -- the user's note ('' if none)
+    file_path            VARCHAR NOT NULL,  -- the user's file as given
+    file_sha256          VARCHAR NOT NULL,
+    source_key           VARCHAR NOT NULL,  -- 'user:constants:0001' (provenance)
+    PRIMARY KEY (payment_year, model)
 );
 
 -- Hierarchies: a parent CC present drops the child CC.

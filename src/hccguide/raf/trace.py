@@ -239,7 +239,7 @@ def score_member(
     parts: list[dict[str, Any]] = []
     payment: float | None = None
     if model_key in ("CMS-HCC V28", "CMS-HCC V24"):
-        blend = blend_of(payment_year)
+        blend = blend_of(payment_year, kb=kb)
         if model_key not in blend:
             warnings.append(
                 f"{model_key} is not part of the PY{payment_year} CMS-HCC payment blend "
@@ -277,7 +277,12 @@ def score_member(
             f"normalization factor for {model_key} PY{payment_year} not confirmed from the CMS Rate "
             "Announcement: normalized and payment scores not computed (payment_years.csv)"
         )
-    if c.verified != "yes":
+    if c.verified == "user":
+        warnings.append(
+            f"payment-year constants for {model_key} PY{payment_year} were supplied by the user "
+            f"(hccguide kb add-constants): {c.source_document}"
+        )
+    elif c.verified != "yes":
         warnings.append(
             f"payment-year constants for {model_key} PY{payment_year} are not fully verified against "
             f"the CMS document text ({c.verified}); see payment_years.csv"
