@@ -195,14 +195,16 @@ def score_page(
     new_enrollee: bool = False,
     esrd: bool = False,
     dx: str = "",
+    date_of_service: str = "",
 ) -> HTMLResponse:
-    """The RAF form; with age and sex filled in, the score and its trace (same data as POST /api/score)."""
+    """The RAF form; with age and sex filled in, the score and its trace (same data as POST /api/score).
+    date_of_service (YYYY-MM-DD, in the model year) dates every diagnosis: the MCE sex edits are by date."""
     from hccguide.errors import BadInput
     from hccguide.raf.segments import Member
     from hccguide.raf.trace import score_member
 
     form = {"model": model, "payment_year": payment_year, "age": age, "sex": sex, "dual": dual, "orec": orec,
-            "lti": lti, "new_enrollee": new_enrollee, "esrd": esrd, "dx": dx}
+            "lti": lti, "new_enrollee": new_enrollee, "esrd": esrd, "dx": dx, "date_of_service": date_of_service}
     result = None
     if age.strip() or sex.strip():
         if not age.strip().isdigit():
@@ -210,5 +212,8 @@ def score_page(
         member = Member(age=int(age), sex=sex or None, dual_status=dual or None, orec=orec or None, lti=lti,
                         new_enrollee=new_enrollee, esrd=esrd)
         codes = [c for c in dx.replace(" ", ",").split(",") if c.strip()]
-        result = score_member(shared_kb(), member, codes, model=model, payment_year=payment_year).to_dict()
+        result = score_member(
+            shared_kb(), member, codes, model=model, payment_year=payment_year,
+            date_of_service=date_of_service.strip() or None,
+        ).to_dict()
     return TEMPLATES.TemplateResponse(request, "score.html", {"form": form, "result": result})
