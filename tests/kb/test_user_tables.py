@@ -74,25 +74,60 @@ def _home_on(kb: KB, kb_path: Path, home: Path) -> Path:
     return home
 
 
+BLEND_2025 = [  # a user's PY2025 blend (package: 0.33 / 0.67), same factors as the package rows
+    {**ESRD_ROW, "payment_year": 2025, "model": "V24", "blend_weight": 0.5, "normalization_factor": 1.153},
+    {**ESRD_ROW, "payment_year": 2025, "model": "V28", "blend_weight": 0.5, "normalization_factor": 1.045},
+]
+
+
+def _cli(home: Path, args: list[str]) -> dict:
+    """Run `hccguide ARGS --json` with HCCGUIDE_HOME=home; the JSON printed."""
+    import json
+    import os
+
+    old = os.environ.get("HCCGUIDE_HOME")
+    os.environ["HCCGUIDE_HOME"] = str(home)
+    try:
+        result = CliRunner().invoke(app, [*args, "--json"])
+    finally:
+        if old is None:
+            del os.environ["HCCGUIDE_HOME"]
+        else:
+            os.environ["HCCGUIDE_HOME"] = old
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout[result.stdout.index("{") :])
+
+
 @pytest.fixture(scope="module")
 def loaded(kb: KB, kb_path: Path, tmp_path_factory: pytest.TempPathFactory) -> dict:
-    """A home where a user loaded: V28 PY2027 (final), RxHCC PY2027 (final), then the ESRD PY2026 constants."""
+    """A home where a user loaded: V28 PY2027 (final), RxHCC PY2027 (final, through the CLI), constants with a
+    wrong ESRD factor and a PY2025 blend, then (CLI) a second constants file correcting the ESRD factor."""
     tmp = tmp_path_factory.mktemp("user_tables")
     home = _home_on(kb, kb_path, tmp / "home")
     v28 = [(n, HCC38_USER if n == "CNA_HCC38" else v) for n, v in _table_rows(kb, "CMS-HCC V28", 2026)]
     files = {
         "v28": _write_table(tmp / "V28_PY2027_final.csv", v28),
         "rx": _write_table(tmp / "RxHCC_PY2027_final.csv", _table_rows(kb, "RxHCC V08", 2026)),
+        "first": _constants_file(tmp / "constants_draft.csv", [{**ESRD_ROW, "normalization_factor": 1.5}, *BLEND_2025]),
         "constants": _constants_file(tmp / "rate_announcement_2026.csv", [ESRD_ROW]),
     }
-    steps = [
-        user_tables.add_coefficients(files["v28"], "V28", 2027, home=home),
-        user_tables.add_coefficients(files["rx"], "RxHCC", 2027, home=home),
-        user_tables.add_constants(files["constants"], home=home),
-    ]
+    steps = [user_tables.add_coefficients(files["v28"], "V28", 2027, home=home).to_dict()]
+    steps.append(_cli(home, ["kb", "add-coefficients", str(files["rx"]), "--model", "RxHCC", "--payment-year", "2027"]))
+    steps.append(user_tables.add_constants(files["first"], home=home).to_dict())
+    steps.append(_cli(home, ["kb", "add-constants", str(files["constants"])]))
     path = read_current(home)
     assert path is not None
     return {"home": home, "files": files, "steps": steps, "kb": open_kb(path), "v28": dict(v28)}
+
+
+def test_cli_reports_what_it_loaded(loaded: dict) -> None:
+    rx, constants = loaded["steps"][1], loaded["steps"][3]
+    assert (rx["kind"], rx["rows"], rx["loaded"]) == ("coefficients", 828, ["RxHCC V08 PY2027"])
+    assert rx["sha256"] == hashlib.sha256(loaded["files"]["rx"].read_bytes()).hexdigest()
+    # The Advance Notice table (3 variants x 828 names) names 169 terms differently from the 2025 table (measured).
+    note = "replaces 2484 RxHCC V08 PY2027 rows (828 names); 169 of those names are not in the file"
+    assert any(n.startswith(note) and n.endswith("169 names are new") for n in rx["notes"]), rx["notes"]
+    assert (constants["kind"], constants["rows"], constants["loaded"]) == ("constants", 1, ["CMS-HCC ESRD V24 PY2026"])
 
 
 MEMBER = Member(age=72, sex="F")
@@ -100,15 +135,42 @@ DX = ["E11.9", "I50.9", "J44.9"]
 
 
 def test_each_load_changes_the_release_and_is_a_provenance_row(loaded: dict, kb: KB) -> None:
-    ids = [kb.release_id] + [s.release_id for s in loaded["steps"]]
-    assert len(set(ids)) == 4 and loaded["kb"].release_id == ids[-1]
+    ids = [kb.release_id] + [s["release_id"] for s in loaded["steps"]]
+    assert len(set(ids)) == 5 and loaded["kb"].release_id == ids[-1]
     prov = {r["path"]: r for r in loaded["kb"].sources}
-    for name, table, rows in (("v28", "coefficients", 1237), ("rx", "coefficients", 828), ("constants", None, 1)):
+    for name, table, rows in (
+        ("v28", "coefficients", 1237),
+        ("rx", "coefficients", 828),
+        ("first", "user_constants", 2),  # its ESRD row is overridden by the later file
+        ("constants", "user_constants", 1),
+    ):
         file = loaded["files"][name]
         row = prov[str(file.resolve())]
         assert row["sha256"] == hashlib.sha256(file.read_bytes()).hexdigest()
-        assert row["row_count"] == rows and row["package"] is None
-        assert row["loaded_into"] == (table or "user_constants")
+        assert (row["row_count"], row["loaded_into"], row["package"]) == (rows, table, None)
+
+
+def test_a_later_constants_file_wins(loaded: dict) -> None:
+    rows = loaded["kb"].query(
+        "SELECT payment_year, model, normalization_factor, blend_weight, file_path FROM user_constants ORDER BY 1, 2"
+    )
+    first, last = (str(loaded["files"][k].resolve()) for k in ("first", "constants"))
+    assert [tuple(r.values()) for r in rows] == [
+        (2025, "CMS-HCC V24", 1.153, 0.5, first),
+        (2025, "CMS-HCC V28", 1.045, 0.5, first),
+        (2026, "CMS-HCC ESRD V24", ESRD_FACTOR, 1.0, last),
+    ]
+
+
+def test_a_loaded_blend_is_used_for_one_member(loaded: dict, kb: KB) -> None:
+    user = score_member(loaded["kb"], MEMBER, DX, model="V28", payment_year=2025).to_dict()
+    base = score_member(kb, MEMBER, DX, model="V28", payment_year=2025).to_dict()
+    assert base["blend"] == {"CMS-HCC V24": 0.33, "CMS-HCC V28": 0.67} and user["constants_verified"] == "user"
+    assert user["blend"] == {"CMS-HCC V24": 0.5, "CMS-HCC V28": 0.5}
+    parts = {p["model"]: p["risk_score_normalized"] for p in user["blend_parts"]}
+    blended = round_cms(0.5 * parts["CMS-HCC V24"] + 0.5 * parts["CMS-HCC V28"])
+    assert user["risk_score_payment"] == pytest.approx(round_cms(blended * (1 - 0.059)), abs=1e-9)
+    assert user["risk_score_payment"] != base["risk_score_payment"]
 
 
 def test_loaded_rows_replace_that_model_year_only(loaded: dict, kb: KB) -> None:

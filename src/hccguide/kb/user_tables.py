@@ -345,12 +345,12 @@ def add_coefficients(
     rows, skipped, problems = read_coefficient_file(path, info, known)
     _refuse(path, problems, f"{info.model} PY{payment_year}", "correct those rows (CMS variable names as in the CMS "
             "model software, numeric values) and run the command again")
-    replaced = {
-        r[0]
-        for r in kb.cursor()
+    old_rows = (
+        kb.cursor()
         .execute("SELECT coefficient FROM coefficients WHERE model = ? AND payment_year = ?", [info.model, payment_year])
         .fetchall()
-    }
+    )
+    replaced = {r[0] for r in old_rows}
     loaded = {r["coefficient"] for r in rows}
     notes = []
     if skipped:
@@ -358,8 +358,8 @@ def add_coefficients(
     if replaced:
         missing = sorted(replaced - loaded)
         notes.append(
-            f"replaces {len(replaced)} {info.model} PY{payment_year} names; {len(missing)} of them are not in the "
-            f"file (they now count 0){': ' + ', '.join(missing[:10]) if missing else ''}"
+            f"replaces {len(old_rows)} {info.model} PY{payment_year} rows ({len(replaced)} names); {len(missing)} of "
+            f"those names are not in the file (they now count 0){': ' + ', '.join(missing[:10]) if missing else ''}"
             f"{' ...' if len(missing) > 10 else ''}; {len(loaded - replaced)} names are new"
         )
     sha = _sha256(path)
