@@ -371,6 +371,15 @@ def add_coefficients(
             f"those names are not in the file (they now count 0){': ' + ', '.join(missing[:10]) if missing else ''}"
             f"{' ...' if len(missing) > 10 else ''}; {len(loaded - replaced)} names are new"
         )
+    from hccguide.raf.tables import payment_year_constants
+
+    if (payment_year, info.model) not in payment_year_constants() and (payment_year, info.model) not in (
+        merged_constants(home)
+    ):
+        notes.append(
+            f"no payment-year constants for {info.model} PY{payment_year} (raf/payment_years.csv): load them with "
+            "`hccguide kb add-constants FILE` before scoring that year"
+        )
     sha = _sha256(path)
     manifest = {
         "kind": "coefficients",
