@@ -113,8 +113,16 @@ def kb_payment_year_constants(kb: KB) -> dict[tuple[int, str], PaymentYearConsta
     has_table = cur.execute(
         "SELECT count(*) FROM information_schema.tables WHERE table_name = 'user_constants'"
     ).fetchone()[0]
+    status_of = {  # 'proposed' where any row of the table is (Advance Notice)
+        (m, y): st
+        for m, y, st in cur.execute(
+            "SELECT model, payment_year, CASE WHEN bool_or(status = 'proposed') THEN 'proposed' ELSE 'final' END "
+            "FROM coefficients GROUP BY ALL"
+        ).fetchall()
+    }
     for r in kb.query("SELECT * FROM user_constants ORDER BY payment_year, model") if has_table else []:
         base = rows.get((r["payment_year"], r["model"]))
+        year = r["coefficient_year"] or (base.coefficient_year if base else r["payment_year"])
         note = f"User-supplied constants from {r['file_path']} (sha256 {r['file_sha256']}), loaded with hccguide kb "
         note += "add-constants" + (f": {r['evidence']}" if r["evidence"] else "")
         rows[(r["payment_year"], r["model"])] = PaymentYearConstants(
@@ -123,8 +131,8 @@ def kb_payment_year_constants(kb: KB) -> dict[tuple[int, str], PaymentYearConsta
             blend_weight=r["blend_weight"],
             normalization_factor=r["normalization_factor"],
             ma_coding_adjustment=r["ma_coding_adjustment"],
-            coefficient_year=r["coefficient_year"] or (base.coefficient_year if base else r["payment_year"]),
-            coefficient_status=base.coefficient_status if base else "final",
+            coefficient_year=year,
+            coefficient_status=status_of.get((r["model"], year), "final"),
             verified="user",
             source_document=f"{r['source_document']} (user file {Path(r['file_path']).name})",
             evidence=note,
