@@ -211,8 +211,11 @@ FROM (SELECT *, count(*) OVER (PARTITION BY member_id) AS n FROM mem_parsed) m""
         ("mem", "SELECT * FROM mem_checked WHERE reason IS NULL"),
         (
             "member_status",
-            "SELECT member_id, bool_or(reason IS NULL) AS ok, min(rn) FILTER (WHERE reason IS NULL) AS mkey, "
-            "min(sex) FILTER (WHERE reason IS NULL) AS sex FROM mem_checked GROUP BY member_id",
+            # one row per member_id: a duplicated id (n > 1) has all its rows rejected
+            "SELECT member_id, reason IS NULL AS ok, CASE WHEN reason IS NULL THEN rn END AS mkey, "
+            "CASE WHEN reason IS NULL THEN sex END AS sex FROM mem_checked WHERE n = 1 "
+            "UNION ALL SELECT member_id, false AS ok, NULL AS mkey, NULL AS sex FROM mem_checked WHERE n > 1 "
+            "GROUP BY member_id",
         ),
     ]
     year_check = ""
@@ -303,7 +306,7 @@ def model_statements(
 ) -> list[tuple[str, str]]:
     """The RAF steps for one model as SQL. Inputs: views mem_{tag} (members to score with this model, with demographic
     key columns), demo_{tag} (key → segment, term, kind), demo_seg_{tag} (key → segment, disabled, aged, scores_hccs),
-    dx, and the ref_*_{tag} reference tables. Output: scores_{tag}(mkey, model, segment, risk_score,
+    dx, and the ref_*_{tag} reference tables. Output: scores_{tag}(member_id, model, payment_year, segment, risk_score,
     risk_score_normalized, hccs)."""
     key_join = " AND ".join(f"m.{k} IS NOT DISTINCT FROM k.{k}" for k in DEMO_KEY)
     t = tag
@@ -312,7 +315,7 @@ def model_statements(
         (
             f"mseg_{t}",
             f"""
-SELECT m.rn AS mkey, m.age, m.sex, k.kid, k.segment, k.disabled, k.aged, k.scores_hccs
+SELECT m.rn AS mkey, m.member_id, m.age, m.sex, k.kid, k.segment, k.disabled, k.aged, k.scores_hccs
 FROM mem_{t} m JOIN demo_seg_{t} k ON {key_join}""",
         ),
         (
@@ -324,16 +327,16 @@ SELECT s.mkey, k.segment, k.term FROM mseg_{t} s JOIN demo_{t} k ON s.kid = k.ki
         (
             f"dxcc_{t}",
             f"""
-SELECT DISTINCT d.mkey, d.code, r.cc, s.age, s.sex
-FROM dx d JOIN mseg_{t} s ON d.mkey = s.mkey JOIN ref_dx_{t} r ON d.code = r.code
+SELECT DISTINCT d.mkey, s.segment, d.code, r.cc, s.age, s.sex
+FROM dx d JOIN ref_dx_{t} r ON d.code = r.code JOIN mseg_{t} s ON d.mkey = s.mkey
 WHERE s.scores_hccs""",
         ),
         # apply_edits (CMS model software age/sex edits and MCE age conditions)
         (
             f"cc_edit_{t}",
             f"""
-SELECT DISTINCT mkey, cc FROM (
-  SELECT x.mkey,
+SELECT DISTINCT mkey, segment, cc FROM (
+  SELECT x.mkey, x.segment,
     CASE WHEN e.code IS NOT NULL AND (
            (e.edit_type = 'sex' AND e.sex = CASE WHEN x.sex = 'F' THEN 2 ELSE 1 END)
         OR (e.edit_type <> 'sex' AND ((e.age_max IS NOT NULL AND x.age <= e.age_max)
@@ -350,19 +353,19 @@ WHERE cc IS NOT NULL""",
             (
                 f"cc_{t}",
                 f"""
-SELECT c.mkey, c.cc FROM cc_edit_{t} c
+SELECT c.mkey, c.segment, c.cc FROM cc_edit_{t} c
 WHERE c.cc <> '223' OR EXISTS (SELECT 1 FROM cc_edit_{t} o WHERE o.mkey = c.mkey
   AND o.cc IN ('221', '222', '224', '225', '226'))""",
             )
         )
     else:
-        stmts.append((f"cc_{t}", f"SELECT mkey, cc FROM cc_edit_{t}"))
+        stmts.append((f"cc_{t}", f"SELECT mkey, segment, cc FROM cc_edit_{t}"))
     stmts += [
         # apply_hierarchies
         (
             f"hcc_{t}",
             f"""
-SELECT c.mkey, c.cc FROM cc_{t} c
+SELECT c.mkey, c.segment, c.cc FROM cc_{t} c
 WHERE NOT EXISTS (SELECT 1 FROM cc_{t} p JOIN ref_hier_{t} h ON p.cc = h.parent
                   WHERE p.mkey = c.mkey AND h.child = c.cc)""",
         ),
@@ -370,49 +373,54 @@ WHERE NOT EXISTS (SELECT 1 FROM cc_{t} p JOIN ref_hier_{t} h ON p.cc = h.parent
         (
             f"factor_{t}",
             f"""
-SELECT DISTINCT h.mkey, g.grp AS factor FROM hcc_{t} h JOIN ref_groups_{t} g ON h.cc = g.cc
-UNION ALL SELECT mkey, 'DISABLED' AS factor FROM mseg_{t} WHERE disabled AND scores_hccs
-UNION ALL SELECT mkey, 'NONAGED' AS factor FROM mseg_{t} WHERE NOT aged AND scores_hccs""",
+SELECT DISTINCT h.mkey, h.segment, g.grp AS factor FROM hcc_{t} h JOIN ref_groups_{t} g ON h.cc = g.cc
+UNION ALL SELECT mkey, segment, 'DISABLED' AS factor FROM mseg_{t} WHERE disabled AND scores_hccs
+UNION ALL SELECT mkey, segment, 'NONAGED' AS factor FROM mseg_{t} WHERE NOT aged AND scores_hccs""",
         ),
         (
             f"inter_{t}",
             f"""
-SELECT f.mkey, i.name FROM factor_{t} f JOIN ref_inter_{t} i ON f.factor = i.factor
-GROUP BY f.mkey, i.name, i.nfactors HAVING count(*) = i.nfactors""",
+SELECT f.mkey, f.segment, i.name FROM factor_{t} f JOIN ref_inter_{t} i ON f.factor = i.factor
+GROUP BY f.mkey, f.segment, i.name, i.nfactors HAVING count(*) = i.nfactors""",
         ),
-        # sum_coefficients over every term of every member
+        # sum_coefficients: one row per term, each looked up in the table of its segment (a demographic term can
+        # come from another segment's table: segments.Segment.extra_terms); one base row per member carries its
+        # member_id and main segment and keeps members without terms. The payment-HCC count variable is looked up
+        # in the main segment once the count is known.
         (
             f"terms_{t}",
             f"""
-SELECT mkey, segment, term FROM dterms_{t}
-UNION ALL SELECT h.mkey, s.segment, '{hcc_prefix}' || h.cc AS term
-  FROM hcc_{t} h JOIN mseg_{t} s ON h.mkey = s.mkey
-UNION ALL SELECT i.mkey, s.segment, i.name AS term FROM inter_{t} i JOIN mseg_{t} s ON i.mkey = s.mkey
-UNION ALL SELECT c.mkey, s.segment, CASE WHEN c.n >= 10 THEN 'D10P' ELSE 'D' || CAST(c.n AS VARCHAR) END AS term
-  FROM (SELECT mkey, count(*) AS n FROM hcc_{t} GROUP BY mkey) c JOIN mseg_{t} s ON c.mkey = s.mkey""",
+SELECT mkey, member_id, segment AS main_segment, segment, CAST(NULL AS VARCHAR) AS term, CAST(NULL AS VARCHAR) AS cc
+  FROM mseg_{t}
+UNION ALL SELECT mkey, NULL, NULL, segment, term, NULL FROM dterms_{t}
+UNION ALL SELECT mkey, NULL, NULL, segment, '{hcc_prefix}' || cc AS term, cc FROM hcc_{t}
+UNION ALL SELECT mkey, NULL, NULL, segment, name AS term, NULL FROM inter_{t}""",
         ),
-        (
-            f"raw_{t}",
-            f"""
-SELECT s.mkey, s.segment, round(coalesce(v.total, 0), 3) AS risk_score
-FROM mseg_{t} s LEFT JOIN (
-  SELECT x.mkey, sum(r.value) AS total FROM terms_{t} x
-  JOIN ref_coef_{t} r ON x.segment = r.segment AND x.term = r.term GROUP BY x.mkey) v ON s.mkey = v.mkey""",
-        ),
-        (f"hcclist_{t}", f"SELECT mkey, {{HCC_LIST}} AS hccs FROM hcc_{t} GROUP BY mkey"),
         # normalize (CMS rounding: 3 decimals)
         (
             f"scores_{t}",
             f"""
-SELECT m.member_id, '{model}' AS model, {payment_year} AS payment_year, s.segment, s.risk_score,
-  {norm} AS risk_score_normalized, coalesce(l.hccs, {{HCC_EMPTY}}) AS hccs
-FROM raw_{t} s JOIN mem_{t} m ON s.mkey = m.rn LEFT JOIN hcclist_{t} l ON s.mkey = l.mkey""",
+SELECT s.member_id, '{model}' AS model, {payment_year} AS payment_year, s.segment, s.risk_score,
+  {norm} AS risk_score_normalized, s.hccs
+FROM (
+  SELECT a.member_id, a.segment, round(coalesce(a.total, 0) + coalesce(c.value, 0), 3) AS risk_score,
+    coalesce(a.hccs, {{HCC_EMPTY}}) AS hccs
+  FROM (
+    SELECT x.mkey, max(x.member_id) AS member_id, max(x.main_segment) AS segment, sum(r.value) AS total,
+      count(x.cc) AS n, {{HCC_LIST}} AS hccs
+    FROM terms_{t} x LEFT JOIN ref_coef_{t} r ON x.segment = r.segment AND x.term = r.term
+    GROUP BY x.mkey) a
+  LEFT JOIN ref_coef_{t} c ON a.segment = c.segment
+    AND c.term = CASE WHEN a.n >= 10 THEN 'D10P' WHEN a.n >= 1 THEN 'D' || CAST(a.n AS VARCHAR) END) s""",
         ),
     ]
     return stmts
 
 
-HCC_LIST_DUCKDB = "list_transform(list_sort(list(CAST(cc AS INTEGER))), lambda x: CAST(x AS VARCHAR))"
+# the HCC list of a member: the non-null cc values of its term rows, sorted as numbers (NULL when there are none)
+HCC_LIST_DUCKDB = (
+    "list_transform(list_sort(list(CAST(cc AS INTEGER)) FILTER (WHERE cc IS NOT NULL)), lambda x: CAST(x AS VARCHAR))"
+)
 HCC_EMPTY_DUCKDB = "CAST([] AS VARCHAR[])"
 
 
@@ -704,7 +712,7 @@ def run_duckdb(
 
 
 # Statements cheap enough to stay views (DuckDB inlines them into the next materialized statement).
-VIEWS = ("mem_parsed", "mem", "dx_parsed", "dx", "dterms_", "cc_edit_", "factor_", "inter_", "terms_", "hcclist_")
+VIEWS = ("mem_parsed", "mem", "dx_parsed", "dx", "dterms_", "cc_edit_", "factor_", "inter_", "terms_")
 
 
 def is_view(name: str) -> bool:

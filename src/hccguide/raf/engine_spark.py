@@ -43,7 +43,7 @@ HCC_EMPTY_SPARK = "CAST(array() AS ARRAY<STRING>)"
 # Read by two later statements each: materialized on Spark (DuckDB keeps them as views it scans twice cheaply).
 SPARK_MATERIALIZE = {"mem_parsed"}
 # Cheap filters over materialized tables: each extra Spark job costs more than scanning them again.
-SPARK_VIEWS = ("rejects", "mem_")
+SPARK_VIEWS = ("rejects", "mem_", "member_status")
 
 
 def _spark_view(name: str) -> bool:
@@ -74,15 +74,8 @@ def spark_session(master: str = "local[*]", app_name: str = "hccguide-raf") -> A
 
 
 def _arrow_to_view(spark: Any, table: pa.Table, name: str) -> None:
-    """Hand an Arrow table to Spark through a Parquet file (much faster than Python rows) and name it."""
-    import tempfile
-
-    import pyarrow.parquet as pq
-
-    folder = Path(tempfile.mkdtemp(prefix="hccguide_spark_"))
-    path = folder / f"{name}.parquet"
-    pq.write_table(table, path)
-    spark.read.parquet(str(path)).createOrReplaceTempView(name)
+    """Hand an Arrow table to Spark (createDataFrame reads pyarrow tables directly since Spark 4) and name it."""
+    spark.createDataFrame(table).createOrReplaceTempView(name)
 
 
 def _source(
@@ -190,7 +183,7 @@ def run_spark(
     scores.createOrReplaceTempView("scores")
     res = _summary(spark, t0)
     if out:
-        _write(scores.orderBy("member_id"), Path(out))
+        _write(scores, Path(out))  # no order promised, as with DuckDB: a global sort costs a job of its own
     if rejects:
         _write(spark.sql("SELECT * FROM rejects").orderBy("source", "row_number"), Path(rejects))
     res.out, res.rejects = out, rejects
