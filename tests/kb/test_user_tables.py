@@ -257,13 +257,16 @@ def test_esrd_with_the_user_constants_is_normalized(loaded: dict) -> None:
     assert payment_year_constants()[(2026, "CMS-HCC ESRD V24")].normalization_factor is None  # package untouched
 
 
-def _batch(kb: KB, tmp: Path) -> dict[str, tuple]:
+def _batch(kb: KB, tmp: Path, payment_year: int = 2026) -> dict[str, tuple]:
     members = tmp / "members.csv"
     members.write_text("member_id,age,sex,esrd\nm1,67,M,true\nm2,72,F,false\n")
     dx = tmp / "dx.csv"
     rows = [("m1", c) for c in ESRD_DX] + [("m2", c) for c in DX]
-    dx.write_text("member_id,dx_code,date_of_service\n" + "".join(f"{m},{c},2025-03-05\n" for m, c in rows))
-    run_duckdb(kb, members, dx, out=tmp / "s.parquet", rejects=tmp / "r.parquet", model="V28", payment_year=2026)
+    day = f"{payment_year - 1}-03-05"
+    dx.write_text("member_id,dx_code,date_of_service\n" + "".join(f"{m},{c},{day}\n" for m, c in rows))
+    run_duckdb(
+        kb, members, dx, out=tmp / "s.parquet", rejects=tmp / "r.parquet", model="V28", payment_year=payment_year
+    )
     sql = f"SELECT member_id, model, risk_score, risk_score_normalized, risk_score_payment FROM '{tmp / 's.parquet'}'"
     return {r[0]: r[1:] for r in duckdb.sql(sql).fetchall()}
 
@@ -412,3 +415,13 @@ def test_cli_reports_a_bad_file_and_its_rows(plain_home: Path, tmp_path: Path, m
     constants = _constants_file(tmp_path / "c.csv", [{**ESRD_ROW, "ma_coding_adjustment": 1}])
     result = CliRunner().invoke(app, ["kb", "add-constants", str(constants)])
     assert result.exit_code == 2 and "ma_coding_adjustment" in result.output
+
+
+def test_batch_follows_a_loaded_blend(loaded: dict, kb: KB, tmp_path: Path) -> None:
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    before, after = _batch(kb, tmp_path / "a", 2025), _batch(loaded["kb"], tmp_path / "b", 2025)
+    single = score_member(loaded["kb"], MEMBER, DX, model="V28", payment_year=2025, date_of_service="2024-03-05")
+    assert single.blend == {"CMS-HCC V24": 0.5, "CMS-HCC V28": 0.5}
+    assert after["m2"] == ("CMS-HCC V28", single.risk_score, single.risk_score_normalized, single.risk_score_payment)
+    assert after["m2"][3] != before["m2"][3]  # the package blend (0.33 / 0.67) gives another payment score

@@ -513,7 +513,7 @@ def plan_batch(kb: KB, model: str, payment_year: int, route_esrd: bool = True) -
     blend: dict[str, float] = {}
     adj = None
     if requested in ("CMS-HCC V28", "CMS-HCC V24"):
-        blend = blend_of(payment_year)
+        blend = blend_of(payment_year, kb=kb)  # with a blend a user loaded (hccguide kb add-constants)
         non_esrd = "NOT esrd" if route_esrd else "TRUE"
         models = list(dict.fromkeys([requested, *blend]))
         for m in models:
