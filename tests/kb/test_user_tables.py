@@ -30,6 +30,7 @@ from hccguide.raf.tables import load_tables, payment_year_constants
 from hccguide.raf.trace import score_member
 
 ESRD_FACTOR = 1.062  # PY2026 ESRD dialysis (see the module docstring)
+GRAFT_FACTOR = 1.104  # PY2026 ESRD functioning graft, same source
 HCC38_USER = 0.5  # the one value the user's V28 file changes (PY2026 CNA_HCC38 is 0.166), to see it followed
 
 
@@ -48,7 +49,7 @@ def _table_rows(kb: KB, model: str, payment_year: int) -> list[tuple[str, float]
 
 def _constants_file(path: Path, rows: list[dict]) -> Path:
     columns = ["payment_year", "model", "blend_weight", "normalization_factor", "ma_coding_adjustment"]
-    columns += ["source_document", "evidence"]
+    columns += ["source_document", "evidence", "normalization_factor_graft"]
     with path.open("w", newline="") as handle:
         writer = csv.DictWriter(handle, columns)
         writer.writeheader()
@@ -109,7 +110,9 @@ def loaded(kb: KB, kb_path: Path, tmp_path_factory: pytest.TempPathFactory) -> d
         "v28": _write_table(tmp / "V28_PY2027_final.csv", v28),
         "rx": _write_table(tmp / "RxHCC_PY2027_final.csv", _table_rows(kb, "RxHCC V08", 2026)),
         "first": _constants_file(tmp / "constants_draft.csv", [{**ESRD_ROW, "normalization_factor": 1.5}, *BLEND_2025]),
-        "constants": _constants_file(tmp / "rate_announcement_2026.csv", [ESRD_ROW]),
+        "constants": _constants_file(
+            tmp / "rate_announcement_2026.csv", [{**ESRD_ROW, "normalization_factor_graft": GRAFT_FACTOR}]
+        ),
     }
     steps = [user_tables.add_coefficients(files["v28"], "V28", 2027, home=home).to_dict()]
     steps.append(_cli(home, ["kb", "add-coefficients", str(files["rx"]), "--model", "RxHCC", "--payment-year", "2027"]))
@@ -232,6 +235,7 @@ def test_code_page_shows_the_loaded_tables(loaded: dict, kb: KB, code: str) -> N
 
 
 ESRD = Member(age=67, sex="M", esrd=True)
+ESRD_GRAFT = Member(age=67, sex="M", esrd=True, graft_months=12)  # functioning graft, month 12: segment GNPA
 ESRD_DX = ["N18.6", "E11.22", "I12.0"]
 
 
@@ -257,11 +261,39 @@ def test_esrd_with_the_user_constants_is_normalized(loaded: dict) -> None:
     assert payment_year_constants()[(2026, "CMS-HCC ESRD V24")].normalization_factor is None  # package untouched
 
 
+def test_esrd_graft_member_is_normalized_with_the_graft_factor(loaded: dict) -> None:
+    """CMS publishes separate dialysis and functioning-graft normalization factors for the ESRD models."""
+    r = score_member(loaded["kb"], ESRD_GRAFT, ESRD_DX, model="V28", payment_year=2026)
+    assert r.segment == "GNPA" and r.risk_score > 0
+    assert r.main.normalization_factor == GRAFT_FACTOR
+    assert r.risk_score_normalized == pytest.approx(round_cms(r.risk_score / GRAFT_FACTOR), abs=1e-9)
+    dialysis = score_member(loaded["kb"], ESRD, ESRD_DX, model="V28", payment_year=2026)
+    assert dialysis.main.normalization_factor == ESRD_FACTOR
+
+
+def test_a_graft_segment_without_a_graft_factor_has_no_normalized_score() -> None:
+    """Only the dialysis factor known: graft segments get no normalized score (never the dialysis factor), in the
+    single path (tables.normalization_factor_for) and in the SQL both engines run (engine_duckdb._normalize_sql)."""
+    from dataclasses import replace
+
+    from hccguide.raf.engine_duckdb import _normalize_sql
+    from hccguide.raf.tables import normalization_factor_for
+
+    c = replace(payment_year_constants()[(2026, "CMS-HCC ESRD V24")], normalization_factor=ESRD_FACTOR)
+    assert normalization_factor_for(c, "GNPA") is None and normalization_factor_for(c, "DI") == ESRD_FACTOR
+    sql = f"SELECT segment, {_normalize_sql(c)} FROM (VALUES ('DI', 1.5), ('GNPA', 1.5)) s(segment, risk_score)"
+    assert dict(duckdb.sql(sql).fetchall()) == {"DI": round_cms(1.5 / ESRD_FACTOR), "GNPA": None}
+    c2 = replace(c, normalization_factor_graft=GRAFT_FACTOR)
+    assert dict(duckdb.sql(sql.replace(_normalize_sql(c), _normalize_sql(c2))).fetchall())["GNPA"] == round_cms(
+        1.5 / GRAFT_FACTOR
+    )
+
+
 def _batch(kb: KB, tmp: Path, payment_year: int = 2026) -> dict[str, tuple]:
     members = tmp / "members.csv"
-    members.write_text("member_id,age,sex,esrd\nm1,67,M,true\nm2,72,F,false\n")
+    members.write_text("member_id,age,sex,esrd,graft_months\nm1,67,M,true,\nm2,72,F,false,\nm3,67,M,true,12\n")
     dx = tmp / "dx.csv"
-    rows = [("m1", c) for c in ESRD_DX] + [("m2", c) for c in DX]
+    rows = [("m1", c) for c in ESRD_DX] + [("m2", c) for c in DX] + [("m3", c) for c in ESRD_DX]
     day = f"{payment_year - 1}-03-05"
     dx.write_text("member_id,dx_code,date_of_service\n" + "".join(f"{m},{c},{day}\n" for m, c in rows))
     run_duckdb(
@@ -285,6 +317,9 @@ def test_batch_follows_the_user_constants(loaded: dict, kb: KB, tmp_path: Path) 
     )
     assert after["m1"][2] is not None
     assert after["m2"] == before["m2"]  # V28 members: package constants either way
+    graft = score_member(loaded["kb"], ESRD_GRAFT, ESRD_DX, model="V28", payment_year=2026, date_of_service="2025-03-05")
+    assert after["m3"] == ("CMS-HCC ESRD V24", graft.risk_score, graft.risk_score_normalized, graft.risk_score_payment)
+    assert after["m3"][2] == pytest.approx(round_cms(graft.risk_score / GRAFT_FACTOR), abs=1e-9)
 
 
 # ---------------------------------------------------------------------------------------------- bad files

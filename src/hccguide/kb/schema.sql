@@ -148,6 +148,7 @@ CREATE TABLE user_constants (
     file_path            VARCHAR NOT NULL,  -- the user's file as given
     file_sha256          VARCHAR NOT NULL,
     source_key           VARCHAR NOT NULL,  -- 'user:constants:0001' (provenance)
+    normalization_factor_graft DOUBLE,      -- CMS-HCC ESRD V24 functioning-graft segments; NULL: not given
     PRIMARY KEY (payment_year, model)
 );
 

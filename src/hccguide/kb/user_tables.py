@@ -55,7 +55,13 @@ CONSTANT_COLUMNS = (
     "ma_coding_adjustment",
     "source_document",
 )
-OPTIONAL_CONSTANT_COLUMNS = ("coefficient_year", "coefficient_status", "verified", "evidence")
+OPTIONAL_CONSTANT_COLUMNS = (
+    "coefficient_year",
+    "coefficient_status",
+    "verified",
+    "evidence",
+    "normalization_factor_graft",  # CMS-HCC ESRD V24: the functioning-graft model's factor
+)
 MAX_LISTED = 50  # bad rows spelled out in one error message
 
 
@@ -447,8 +453,9 @@ def read_constants_file(path: Path, kb_years: list[int]) -> tuple[list[dict], li
             ("blend_weight", 0.0, 1.0, False, False, True),
             ("normalization_factor", 0.0, math.inf, True, True, False),
             ("ma_coding_adjustment", 0.0, 1.0, False, True, False),
+            ("normalization_factor_graft", 0.0, math.inf, True, True, False),
         ):
-            raw = row[name]
+            raw = row.get(name, "")
             if raw == "":
                 if required:
                     bad(line, name, raw, "required")
@@ -461,10 +468,13 @@ def read_constants_file(path: Path, kb_years: list[int]) -> tuple[list[dict], li
                 rule = {
                     "blend_weight": "must be from 0 to 1",
                     "normalization_factor": "must be > 0",
+                    "normalization_factor_graft": "must be > 0",
                     "ma_coding_adjustment": "must be in [0, 1) (0.059 = 5.9%)",
                 }[name]
                 bad(line, name, raw, rule)
             values[name] = value
+        if values.get("normalization_factor_graft") is not None and model not in (None, "CMS-HCC ESRD V24"):
+            bad(line, "normalization_factor_graft", row["normalization_factor_graft"], "only for CMS-HCC ESRD V24")
         coefficient_year = None
         raw_cy = row.get("coefficient_year", "")
         if raw_cy:
@@ -679,7 +689,7 @@ def load_into(con: duckdb.DuckDBPyConnection, home: Path | None = None) -> list[
         rows = [r for r in stored.rows if in_force[(r["payment_year"], r["model"])][1].folder == stored.folder]
         for r in rows:
             con.execute(
-                "INSERT INTO user_constants VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO user_constants VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [
                     r["payment_year"],
                     r["model"],
@@ -692,6 +702,7 @@ def load_into(con: duckdb.DuckDBPyConnection, home: Path | None = None) -> list[
                     stored.manifest["original_path"],
                     stored.manifest["sha256"],
                     source.source_key,
+                    r.get("normalization_factor_graft"),
                 ],
             )
         out.append((source, len(rows), "user_constants"))

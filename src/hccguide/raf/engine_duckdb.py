@@ -29,7 +29,16 @@ from hccguide.errors import BadInput
 from hccguide.kb.open import KB
 from hccguide.raf.mce_edits import sex_edit_rows
 from hccguide.raf.segments import Demographics, select_segment
-from hccguide.raf.tables import ModelTables, blend_of, load_tables, resolve_model, term_key, valid_codes
+from hccguide.raf.tables import (
+    ESRD_GRAFT_SEGMENTS,
+    ModelTables,
+    PaymentYearConstants,
+    blend_of,
+    load_tables,
+    resolve_model,
+    term_key,
+    valid_codes,
+)
 
 MEMBER_COLUMNS = (
     "member_id",
@@ -302,7 +311,7 @@ FROM dx_rejects""",
 
 
 def model_statements(
-    tag: str, model: str, payment_year: int, normalization_factor: float | None, heart_patch: bool, hcc_prefix: str
+    tag: str, model: str, payment_year: int, constants: PaymentYearConstants, heart_patch: bool, hcc_prefix: str
 ) -> list[tuple[str, str]]:
     """The RAF steps for one model as SQL. Inputs: views mem_{tag} (members to score with this model, with demographic
     key columns), demo_{tag} (key → segment, term, kind), demo_seg_{tag} (key → segment, disabled, aged, scores_hccs),
@@ -310,7 +319,7 @@ def model_statements(
     risk_score_normalized, hccs)."""
     key_join = " AND ".join(f"m.{k} IS NOT DISTINCT FROM k.{k}" for k in DEMO_KEY)
     t = tag
-    norm = _round_sql(f"s.risk_score / {normalization_factor!r}") if normalization_factor else "CAST(NULL AS DOUBLE)"
+    norm = _normalize_sql(constants)
     stmts = [
         (
             f"mseg_{t}",
@@ -418,6 +427,22 @@ FROM (
 
 
 # the HCC list of a member: the non-null cc values of its term rows, sorted as numbers (NULL when there are none)
+def _normalize_sql(c: PaymentYearConstants) -> str:
+    """risk_score / factor rounded as CMS does, the factor chosen per segment as tables.normalization_factor_for
+    does (ESRD functioning-graft segments have their own); NULL where the factor is unknown."""
+
+    def one(factor: float | None) -> str:
+        return _round_sql(f"s.risk_score / {factor!r}") if factor else "CAST(NULL AS DOUBLE)"
+
+    if c.model != "CMS-HCC ESRD V24":
+        return one(c.normalization_factor)
+    graft = ", ".join(f"'{s}'" for s in sorted(ESRD_GRAFT_SEGMENTS))
+    return (
+        f"CASE WHEN s.segment IN ({graft}) THEN {one(c.normalization_factor_graft)} "
+        f"ELSE {one(c.normalization_factor)} END"
+    )
+
+
 HCC_LIST_DUCKDB = (
     "list_transform(list_sort(list(CAST(cc AS INTEGER)) FILTER (WHERE cc IS NOT NULL)), lambda x: CAST(x AS VARCHAR))"
 )
@@ -749,7 +774,7 @@ def run_models(con: duckdb.DuckDBPyConnection, plan: BatchPlan, step: Progress) 
             tag,
             m,
             plan.payment_year,
-            t.constants.normalization_factor,
+            t.constants,
             m == "CMS-HCC V28",
             "RXHCC" if m.startswith("RxHCC") else "HCC",
         )

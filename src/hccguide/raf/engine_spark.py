@@ -173,7 +173,7 @@ def run_spark(
                 tag,
                 m,
                 plan.payment_year,
-                t.constants.normalization_factor,
+                t.constants,
                 m == "CMS-HCC V28",
                 "RXHCC" if m.startswith("RxHCC") else "HCC",
             )

@@ -77,6 +77,22 @@ class PaymentYearConstants:
     verified: str  # 'yes' | 'partial' | 'no'; 'user' for a row a user loaded (hccguide kb add-constants)
     source_document: str
     evidence: str
+    # CMS-HCC ESRD V24 only: CMS publishes one normalization factor for the dialysis model (dialysis and transplant
+    # segments: `normalization_factor`) and another for the functioning-graft model (ESRD_GRAFT_SEGMENTS)
+    normalization_factor_graft: float | None = None
+
+
+# Functioning-graft segments of the CMS-HCC ESRD V24 model (segments.esrd_segment), normalized with the graft factor.
+ESRD_GRAFT_SEGMENTS = frozenset({"GI", "GNE", "GFA", "GFN", "GNPA", "GNPN"})
+
+
+def normalization_factor_for(c: PaymentYearConstants, segment: str) -> float | None:
+    """The factor a member's raw score is divided by: the ESRD functioning-graft factor for a graft segment of the
+    ESRD model (CMS Rate Announcement, Attachment VI: separate dialysis and functioning-graft normalization),
+    `normalization_factor` otherwise. None: not published or not confirmed (no normalized score)."""
+    if c.model == "CMS-HCC ESRD V24" and segment in ESRD_GRAFT_SEGMENTS:
+        return c.normalization_factor_graft
+    return c.normalization_factor
 
 
 @cache
@@ -96,6 +112,9 @@ def payment_year_constants() -> dict[tuple[int, str], PaymentYearConstants]:
             verified=row["verified"],
             source_document=row["source_document"],
             evidence=row["evidence"],
+            normalization_factor_graft=(
+                float(row["normalization_factor_graft"]) if row.get("normalization_factor_graft") else None
+            ),
         )
         out[(c.payment_year, c.model)] = c
     return out
@@ -145,6 +164,7 @@ def kb_payment_year_constants(kb: KB) -> dict[tuple[int, str], PaymentYearConsta
             verified="user",
             source_document=f"{r['source_document']} (user file {Path(r['file_path']).name})",
             evidence=note,
+            normalization_factor_graft=r.get("normalization_factor_graft"),
         )
     user_tables = cur.execute(
         "SELECT model, payment_year, any_value(status) FROM coefficients WHERE source_key LIKE 'user:%' GROUP BY ALL"

@@ -14,7 +14,14 @@ from hccguide.errors import BadDate, BadInput
 from hccguide.kb.open import KB
 from hccguide.raf import mce_edits, steps
 from hccguide.raf.segments import Demographics, Member, Segment, demographics, select_segment
-from hccguide.raf.tables import blend_of, load_tables, resolve_model, valid_codes
+from hccguide.raf.tables import (
+    ESRD_GRAFT_SEGMENTS,
+    blend_of,
+    load_tables,
+    normalization_factor_for,
+    resolve_model,
+    valid_codes,
+)
 
 
 @dataclass
@@ -124,7 +131,8 @@ def score_model(  # type: ignore[no-untyped-def]
     hccs, dropped = steps.apply_hierarchies(frozenset(cc_to_dx), tables)
     hits, count = steps.add_interactions(hccs, d, tables)
     factors, raw = steps.sum_coefficients(seg, hccs, hits, count, tables)
-    norm, _ = steps.normalize(raw, tables.constants.normalization_factor, None)
+    factor = normalization_factor_for(tables.constants, seg.segment)
+    norm, _ = steps.normalize(raw, factor, None)
     return ModelScore(
         model=tables.model,
         segment=seg,
@@ -137,7 +145,7 @@ def score_model(  # type: ignore[no-untyped-def]
         factors=factors,
         risk_score=raw,
         risk_score_normalized=norm,
-        normalization_factor=tables.constants.normalization_factor,
+        normalization_factor=factor,
         coefficient_source=tables.coefficient_source,
         hierarchy_source=tables.hierarchy_source,
         labels=tables.labels,
@@ -272,7 +280,12 @@ def score_member(
                 payment = steps.round_cms(blended * (1 - c.ma_coding_adjustment))
     elif main.risk_score_normalized is not None and c.ma_coding_adjustment is not None:
         payment = steps.round_cms(main.risk_score_normalized * (1 - c.ma_coding_adjustment))
-    if c.normalization_factor is None:
+    if main.normalization_factor is None and main.segment.segment in ESRD_GRAFT_SEGMENTS and c.normalization_factor:
+        warnings.append(
+            f"functioning-graft normalization factor for {model_key} PY{payment_year} not loaded (CMS publishes it "
+            "apart from the dialysis factor): normalized and payment scores not computed for this graft segment"
+        )
+    elif main.normalization_factor is None:
         warnings.append(
             f"normalization factor for {model_key} PY{payment_year} not confirmed from the CMS Rate "
             "Announcement: normalized and payment scores not computed (payment_years.csv)"
