@@ -335,6 +335,8 @@ def score_batch_cmd(
                   highlight=False)
     for reason, n in res.summary["reject_reasons"].items():
         console.print(f"  rejected {n}: {reason}", highlight=False)
+    for warning in res.summary.get("warnings", []):
+        console.print(f"warning: {warning}", highlight=False)
 
 
 # ---------------------------------------------------------------------------------------------------- search

@@ -147,31 +147,34 @@ def _files(folder: Path, n: int = 300, seed: int = 7) -> tuple[Path, Path]:
     return members, dx
 
 
-def _single(kb, members: Path, dx: Path) -> tuple[dict[str, tuple], set[tuple]]:
-    """Scores and the (member, row, code) of every sex conflict, from the one-member path row by row."""
+def _single(kb, members: Path, dx: Path) -> tuple[dict[str, tuple], set[tuple], int]:
+    """Scores, the (member, row, code) of every sex conflict and the number of undated rows the one-member path
+    warns about (sex edit not applicable without a date), from the one-member path row by row."""
     people = {
         r["member_id"]: {**r, "age": int(r["age"]), "sex": {"1": "M", "2": "F"}.get(r["sex"], r["sex"])}
         for r in csv.DictReader(members.open())
     }
     items: dict[str, list] = {}
     conflicts = set()
+    undated = 0
     for rn, r in enumerate(csv.DictReader(dx.open()), start=1):
         day = date.fromisoformat(r["date_of_service"]) if r["date_of_service"] else None
         items.setdefault(r["member_id"], []).append((r["dx_code"], day))
         one = score_member(kb, Member.from_row(people[r["member_id"]]), [(r["dx_code"], day)], payment_year=2025)
         if one.main.diagnoses[0].status == "sex_conflict":
             conflicts.add(("diagnoses", rn, r["member_id"], "dx_code", r["dx_code"], "MCE sex conflict"))
+        undated += any("sex edit not applied because no date is known" in w for w in one.warnings)
     scores = {}
     for mid, row in people.items():
         s = score_member(kb, Member.from_row(row), items.get(mid, []), payment_year=2025)
         scores[mid] = (s.risk_score, s.risk_score_payment, s.hccs)
-    return scores, conflicts
+    return scores, conflicts, undated
 
 
 def test_batch_duckdb_equals_single(kb, tmp_path: Path) -> None:
     m, d = _files(tmp_path)
     res = run_duckdb(kb, m, d, out=tmp_path / "s.parquet", rejects=tmp_path / "r.parquet", payment_year=2025)
-    scores, conflicts = _single(kb, m, d)
+    scores, conflicts, undated = _single(kb, m, d)
     rejects = set(duckdb.sql(f"SELECT * FROM '{tmp_path / 'r.parquet'}'").fetchall())
     assert rejects == conflicts and len(conflicts) > 20
     assert {r[4] for r in conflicts} >= {"N40.0", "C61", "C56.1", "O80"}
@@ -180,6 +183,12 @@ def test_batch_duckdb_equals_single(kb, tmp_path: Path) -> None:
     n_dx = sum(1 for _ in d.open()) - 1
     assert res.dx_in == n_dx == res.dx_used + res.dx_rejected and res.dx_rejected == len(conflicts)
     assert res.members_in == res.members_scored == 300
+    # undated diagnoses the sex edit could not judge: counted in the summary as the single path warns of each
+    assert undated > 5 and res.summary["warnings"] == [
+        f"{undated} diagnoses without a date of service have a code the Medicare Code Editor restricts to the other "
+        "sex for part of the PY2025 model year (dates of service before 2024-10-01): scored, because the sex edit "
+        "applies by date; add date_of_service to apply it"
+    ]
 
 
 @pytest.mark.spark
@@ -195,6 +204,7 @@ def test_batch_spark_equals_duckdb(kb, tmp_path: Path) -> None:
     )
     assert (a.dx_in, a.dx_used, a.dx_rejected) == (b.dx_in, b.dx_used, b.dx_rejected)
     assert a.dx_rejected > 0 and a.dx_in == a.dx_used + a.dx_rejected
+    assert a.summary["warnings"] == b.summary["warnings"] and a.summary["warnings"]
     for a_file, b_file in (("a.parquet", "b.parquet"), ("ar.parquet", "br.parquet")):
         one, two = tmp_path / a_file, tmp_path / b_file
         diff = duckdb.sql(f"(FROM '{one}' EXCEPT FROM '{two}') UNION ALL (FROM '{two}' EXCEPT FROM '{one}')")

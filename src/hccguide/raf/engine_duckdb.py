@@ -27,6 +27,7 @@ import pyarrow as pa
 
 from hccguide.errors import BadInput
 from hccguide.kb.open import KB
+from hccguide.raf import mce_edits
 from hccguide.raf.mce_edits import sex_edit_rows
 from hccguide.raf.segments import Demographics, select_segment
 from hccguide.raf.tables import (
@@ -262,7 +263,7 @@ FROM src_dx""",
         (
             "dx_checked",
             f"""
-SELECT x.rn, s.mkey, x.code, CASE
+SELECT x.rn, s.mkey, x.code, x.dos IS NULL AS undated, CASE
   WHEN x.member_id IS NULL OR s.member_id IS NULL THEN 'unknown member'
   WHEN NOT s.ok THEN 'member rejected'
   WHEN x.code IS NULL OR x.code = '' THEN 'missing dx code'
@@ -726,7 +727,7 @@ def run_duckdb(
     run_models(con, plan, step)
     step("writing", 0.9)
     con.execute(f"CREATE OR REPLACE TEMP TABLE scores AS {final_statement(plan, kb.release_id)}")
-    res = summarize(con, t0)
+    res = summarize(con, t0, undated_sex_statement(kb, payment_year), payment_year)
     if out:
         _write(con, "SELECT * FROM scores", Path(out))
     if rejects:
@@ -785,7 +786,35 @@ def run_models(con: duckdb.DuckDBPyConnection, plan: BatchPlan, step: Progress) 
         run_statements(con, stmts, step, lo, lo + 0.6 / len(plan.runs))
 
 
-def summarize(con: duckdb.DuckDBPyConnection, t0: float) -> BatchResult:
+def undated_sex_statement(kb: KB, payment_year: int) -> str | None:
+    """SQL counting the diagnoses used without a date of service whose code the MCE restricts to the member's other
+    sex in a fiscal year that overlaps the model year (the sex edit could not be applied: no date), over dx_checked,
+    mem and ref_mce_sex; None when no MCE sex edit overlaps the model year (PY2026 on: none, measured)."""
+    lo, hi = model_year(payment_year)
+    if not any(r.first_day <= hi and r.last_day >= lo for v in mce_edits.sex_edits(kb).values() for r in v):
+        return None
+    return f"""
+SELECT count(*) FROM dx_checked d JOIN mem m ON d.mkey = m.rn
+JOIN (SELECT DISTINCT code, sex_allowed FROM ref_mce_sex
+      WHERE first_day <= DATE '{hi.isoformat()}' AND last_day >= DATE '{lo.isoformat()}') g
+  ON d.code = g.code AND g.sex_allowed <> m.sex
+WHERE d.reason IS NULL AND d.undated"""
+
+
+def undated_sex_warning(n: int, payment_year: int) -> list[str]:
+    """The batch summary's warning for undated_sex_statement's count (empty when 0)."""
+    if not n:
+        return []
+    return [
+        f"{n} diagnoses without a date of service have a code the Medicare Code Editor restricts to the other sex "
+        f"for part of the PY{payment_year} model year (dates of service before 2024-10-01): scored, because the sex "
+        "edit applies by date; add date_of_service to apply it"
+    ]
+
+
+def summarize(
+    con: duckdb.DuckDBPyConnection, t0: float, undated_sql: str | None = None, payment_year: int = 0
+) -> BatchResult:
     (m_in,) = con.execute("SELECT count(*) FROM mem_checked").fetchone()
     (m_rej,) = con.execute("SELECT count(*) FROM rejects WHERE source = 'members'").fetchone()
     (scored,) = con.execute("SELECT count(*) FROM scores").fetchone()
@@ -798,11 +827,18 @@ def summarize(con: duckdb.DuckDBPyConnection, t0: float) -> BatchResult:
     ).fetchone()
     reasons = dict(con.execute("SELECT reason, count(*) FROM rejects GROUP BY reason ORDER BY 2 DESC").fetchall())
     segs = dict(con.execute("SELECT segment, count(*) FROM scores GROUP BY segment ORDER BY 2 DESC").fetchall())
-    return batch_result((m_in, scored, m_rej, d_in, d_used, d_rej), row, reasons, segs, t0)
+    undated = con.execute(undated_sql).fetchone()[0] if undated_sql else 0
+    warnings = undated_sex_warning(undated, payment_year)
+    return batch_result((m_in, scored, m_rej, d_in, d_used, d_rej), row, reasons, segs, t0, warnings)
 
 
 def batch_result(
-    counts: tuple[int, int, int, int, int, int], row: Any, reasons: dict, segments: dict, started: float
+    counts: tuple[int, int, int, int, int, int],
+    row: Any,
+    reasons: dict,
+    segments: dict,
+    started: float,
+    warnings: list[str] | None = None,
 ) -> BatchResult:
     """The BatchResult and summary of a batch run (both engines): counts are (members in, scored, rejected,
     diagnoses in, used, rejected); `row` is (mean risk score, [p10, p25, p50, p75, p90, p99], mean payment score)."""
@@ -819,6 +855,7 @@ def batch_result(
         "risk_score_payment_mean": row[2],
         "reject_reasons": reasons,
         "segments": segments,
+        "warnings": warnings or [],
     }
     return BatchResult(m_in, scored, m_rej, d_in, d_used, d_rej, time.perf_counter() - started, summary)
 

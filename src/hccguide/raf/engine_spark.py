@@ -36,6 +36,8 @@ from hccguide.raf.engine_duckdb import (
     prepare_statements,
     prepare_tables,
     reference_rows,
+    undated_sex_statement,
+    undated_sex_warning,
 )
 
 HCC_LIST_SPARK = "transform(array_sort(collect_list(CAST(cc AS INT))), x -> CAST(x AS STRING))"
@@ -181,7 +183,7 @@ def run_spark(
     step("writing", 0.9)
     scores = spark.sql(to_spark(final_statement(plan, kb.release_id))).localCheckpoint(eager=True)
     scores.createOrReplaceTempView("scores")
-    res = _summary(spark, t0)
+    res = _summary(spark, t0, undated_sex_statement(kb, payment_year), payment_year)
     if out:
         _write(scores, Path(out))  # no order promised, as with DuckDB: a global sort costs a job of its own
     if rejects:
@@ -191,7 +193,7 @@ def run_spark(
     return res
 
 
-def _summary(spark: Any, t0: float) -> BatchResult:
+def _summary(spark: Any, t0: float, undated_sql: str | None, payment_year: int) -> BatchResult:
     counts = spark.sql(
         "SELECT (SELECT count(*) FROM mem_checked), (SELECT count(*) FROM rejects WHERE source = 'members'), "
         "(SELECT count(*) FROM scores), (SELECT count(*) FROM src_dx), "
@@ -204,7 +206,9 @@ def _summary(spark: Any, t0: float) -> BatchResult:
     ).collect()[0]
     reasons = {r[0]: r[1] for r in spark.sql("SELECT reason, count(*) FROM rejects GROUP BY reason").collect()}
     segs = {r[0]: r[1] for r in spark.sql("SELECT segment, count(*) FROM scores GROUP BY segment").collect()}
-    return batch_result((m_in, scored, m_rej, d_in, d_used, d_rej), row, reasons, segs, t0)
+    undated = spark.sql(to_spark(undated_sql)).collect()[0][0] if undated_sql else 0
+    warnings = undated_sex_warning(undated, payment_year)
+    return batch_result((m_in, scored, m_rej, d_in, d_used, d_rej), row, reasons, segs, t0, warnings)
 
 
 def _write(df: Any, path: Path) -> None:
