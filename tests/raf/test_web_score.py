@@ -65,3 +65,19 @@ def test_score_page_form_and_result(client) -> None:
     assert "CNA_HCC226" in page.text and "DIABETES_HF_V28" in page.text
     bad = client.get("/score", params={"age": "x", "sex": "F"}, headers={"accept": "text/html"})
     assert bad.status_code == 422
+
+
+def test_score_page_shows_the_py2025_blend_behind_the_payment_score(client, kb) -> None:
+    """PY2025 pays 33% V24 + 67% V28 (normalized, each with its factor): the page shows both parts, so the payment
+    score can be checked by hand from what is on screen."""
+    lib = score_member(kb, Member(age=70, sex="F"), ["E11.9"], model="V28", payment_year=2025).to_dict()
+    page = client.get(
+        "/score", params={"age": 70, "sex": "F", "dx": "E11.9", "payment_year": 2025}, headers={"accept": "text/html"}
+    )
+    assert page.status_code == 200 and 'id="blend"' in page.text
+    for p in lib["blend_parts"]:
+        assert f"{p['weight'] * 100:.0f}% {p['model']}" in page.text
+        assert f"normalized {p['risk_score_normalized']:.3f}" in page.text
+    assert f'id="risk-score-payment">{lib["risk_score_payment"]:.3f}' in page.text
+    one = client.get("/score", params={"age": 70, "sex": "F", "dx": "E11.9"}, headers={"accept": "text/html"})
+    assert 'id="blend"' not in one.text  # PY2026: 100% V28, nothing to blend
