@@ -106,6 +106,13 @@ def test_proposed_payment_year_is_labelled(client: TestClient) -> None:
     assert re.search(r'<option value="2027"\s+selected>PY2027 \(proposed\)</option>', html)
 
 
+def test_v28_only_code_is_not_labelled_proposed_in_py2027(client: TestClient) -> None:
+    """A01.04 maps to V28 (and ESRD) but no RxHCC: PY2027 scores it with the final PY2026 V28 table (CMS kept the
+    2024 model), so the year is not 'proposed' although the KB also holds the Advance Notice V28 table of 2027."""
+    html = client.get("/codes/A01.04", params={"payment_year": 2027}, headers=HTML).text
+    assert re.search(r'<option value="2027"\s+selected>PY2027</option>', html)
+
+
 def test_unknown_code_page_is_404_with_suggestion_links(client: TestClient, app_kb: KB) -> None:
     resp = client.get("/codes/M87.999", headers=HTML)
     assert resp.status_code == 404 and resp.headers["content-type"].startswith("text/html")

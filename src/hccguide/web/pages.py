@@ -104,16 +104,18 @@ def grouped_inherited(notes: list[dict]) -> list[tuple[str, str, list[dict]]]:
     return groups
 
 
-def payment_year_status(page: dict) -> dict[int, str]:
-    """{payment year: 'final' | 'proposed' | ''} from the coefficient rows of every model on the page."""
+def payment_year_status(page: dict, kb: Any) -> dict[int, str]:
+    """{payment year: 'final' | 'proposed' | ''}: 'proposed' when a model the code maps to scores that payment year
+    with an Advance Notice table (the coefficient table and status of raf/payment_years.csv and what the user
+    loaded: raf.tables.kb_payment_year_constants; PY2027 CMS-HCC V28 uses the final PY2026 table)."""
+    from hccguide.raf.tables import kb_payment_year_constants
+
+    constants = kb_payment_year_constants(kb)
+    models = {e["model"] for e in page.get("hcc", []) if e.get("coefficients_by_year")}
     status: dict[int, str] = {}
-    for entry in page.get("hcc", []):
-        for year, rows in (entry.get("coefficients_by_year") or {}).items():
-            y = int(year)
-            if any(r.get("status") == "proposed" for r in rows):
-                status[y] = "proposed"
-            elif rows and status.get(y) != "proposed":
-                status[y] = "final"
+    for y in kb.payment_years:
+        used = [constants[(y, m)].coefficient_status for m in models if (y, m) in constants]
+        status[y] = "proposed" if "proposed" in used else ("final" if used else "")
     return status
 
 
@@ -159,7 +161,7 @@ def code_page_html(
         "fy": fy,
         "code_sets": kb.code_sets,
         "payment_years": kb.payment_years,
-        "year_status": payment_year_status(page),
+        "year_status": payment_year_status(page, kb),
         "coef_tables": coefficient_tables(page["hcc"]),
         "inherited_groups": grouped_inherited(page["inherited_notes"]),
     }
