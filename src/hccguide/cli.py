@@ -12,6 +12,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable
+from datetime import date
 from functools import wraps
 from pathlib import Path
 from typing import Annotated, Any
@@ -202,6 +203,18 @@ def code_cmd(
 
 
 # ---------------------------------------------------------------------------------------------------- score (RAF)
+def _date_option(value: str | None, field: str, what: str) -> date | None:
+    """A YYYY-MM-DD option as a date (None when not given). Raises BadDate naming the field and value."""
+    from hccguide.errors import BadDate
+
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise BadDate(f"{what} is not a date", field=field, value=value, fix="YYYY-MM-DD") from None
+
+
 @app.command("score")
 @handles_errors
 def score_cmd(
@@ -227,19 +240,11 @@ def score_cmd(
     ] = None,
 ) -> None:
     """Score one member (CMS-HCC RAF) and explain it line by line."""
-    from datetime import date as _date
-
-    from hccguide.errors import BadDate
     from hccguide.kb.open import open_kb
     from hccguide.raf.segments import Member
     from hccguide.raf.trace import render_text, score_member
 
-    born = None
-    if dob:
-        try:
-            born = _date.fromisoformat(dob)
-        except ValueError:
-            raise BadDate("date of birth is not a date", field="dob", value=dob, fix="YYYY-MM-DD") from None
+    born = _date_option(dob, "dob", "date of birth")
     member = Member(age=age, sex=sex, dual_status=dual, orec=orec, lti=lti, new_enrollee=new_enrollee, esrd=esrd,
                     snp=snp, graft_months=graft_months, low_income=low_income, date_of_birth=born)
     codes = [c for c in dx.split(",")] if dx.strip() else []
@@ -281,20 +286,14 @@ def score_batch_cmd(
     as_json: JsonOpt = False,
 ) -> None:
     """Score a whole file of members; write scores and rejects; print a summary."""
-    from datetime import date as _date
     from pathlib import Path as _Path
 
     from rich.progress import Progress
 
-    from hccguide.errors import BadDate, BadInput
+    from hccguide.errors import BadInput
     from hccguide.kb.open import open_kb
 
-    when = None
-    if as_of:
-        try:
-            when = _date.fromisoformat(as_of)
-        except ValueError:
-            raise BadDate("--as-of is not a date", field="as_of", value=as_of, fix="YYYY-MM-DD") from None
+    when = _date_option(as_of, "as_of", "--as-of")
     cmap: dict[str, str] = {}
     for pair in (column_map or "").split(","):
         if pair.strip():

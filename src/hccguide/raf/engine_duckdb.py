@@ -29,13 +29,14 @@ from hccguide.errors import BadInput
 from hccguide.kb.open import KB
 from hccguide.raf import mce_edits
 from hccguide.raf.mce_edits import sex_edit_rows
-from hccguide.raf.segments import Demographics, select_segment
+from hccguide.raf.segments import derive, select_segment
 from hccguide.raf.tables import (
     ESRD_GRAFT_SEGMENTS,
     ModelTables,
     PaymentYearConstants,
     blend_of,
     load_tables,
+    model_year,
     resolve_model,
     term_key,
     valid_codes,
@@ -457,15 +458,11 @@ def demographic_rows(keys: list[dict[str, Any]], model: str) -> tuple[pa.Table, 
     demo: dict[str, list] = {"kid": [], "segment": [], "term": []}
     seg_rows: dict[str, list] = {k: [] for k in ("kid", *DEMO_KEY, "segment", "disabled", "aged", "scores_hccs")}
     for kid, k in enumerate(keys):
-        d = Demographics(
-            age=k["age"],
-            sex=k["sex"],
-            dual=k["dual"],
-            medicaid=k["dual"] in ("full", "partial"),
-            orec=k["orec"],
-            aged=k["age"] >= 65,
-            disabled=k["age"] < 65 and k["orec"] != "0",
-            origds=k["orec"] == "1" and not (k["age"] < 65 and k["orec"] != "0"),
+        d = derive(
+            k["age"],
+            k["sex"],
+            k["dual"],
+            k["orec"],
             lti=k["lti"],
             new_enrollee=k["new_enrollee"],
             esrd=k["esrd"],
@@ -621,11 +618,6 @@ def cpt_rows(kb: KB) -> pa.Table:
     """The CMS risk-adjustment-eligible CPT/HCPCS lists of every year in the KB (eligible_cpt_hcpcs)."""
     rows = kb.cursor().execute("SELECT year, code FROM eligible_cpt_hcpcs").fetchall()
     return pa.table({"year": pa.array([r[0] for r in rows], pa.int32()), "code": [r[1] for r in rows]})
-
-
-def model_year(payment_year: int) -> tuple[date, date]:
-    """Dates of service the model year of a payment year covers (prospective model: the calendar year before)."""
-    return date(payment_year - 1, 1, 1), date(payment_year - 1, 12, 31)
 
 
 def _source_sql(

@@ -166,6 +166,38 @@ def demographics(member: Member, payment_year: int, as_of: date | None = None) -
         raise BadInput(
             "graft_months must be ≥ 0", field="graft_months", value=member.graft_months, fix="months since transplant"
         )
+    return derive(
+        age,
+        sex,
+        dual,
+        orec,
+        lti=bool(member.lti),
+        new_enrollee=bool(member.new_enrollee),
+        esrd=bool(member.esrd),
+        snp=bool(member.snp),
+        graft_months=member.graft_months,
+        low_income=bool(member.low_income),
+        defaults=tuple(defaults),
+    )
+
+
+def derive(
+    age: int,
+    sex: str,
+    dual: str,
+    orec: str,
+    *,
+    lti: bool,
+    new_enrollee: bool,
+    esrd: bool,
+    snp: bool,
+    graft_months: int | None,
+    low_income: bool,
+    defaults: tuple[str, ...] = (),
+) -> Demographics:
+    """The CMS model software's derived variables from already validated values (sex 'M' | 'F', dual 'non' |
+    'partial' | 'full', orec '0'..'3'): Medicaid = any dual; aged = age >= 65; DISABL = age < 65 and OREC != 0;
+    ORIGDS = OREC 1 and not DISABL. Used by `demographics` and by the batch engines for each demographic key."""
     disabled = age < 65 and orec != "0"
     return Demographics(
         age=age,
@@ -176,13 +208,13 @@ def demographics(member: Member, payment_year: int, as_of: date | None = None) -
         aged=age >= 65,
         disabled=disabled,
         origds=orec == "1" and not disabled,
-        lti=bool(member.lti),
-        new_enrollee=bool(member.new_enrollee),
-        esrd=bool(member.esrd),
-        snp=bool(member.snp),
-        graft_months=member.graft_months,
-        low_income=bool(member.low_income),
-        defaults=tuple(defaults),
+        lti=lti,
+        new_enrollee=new_enrollee,
+        esrd=esrd,
+        snp=snp,
+        graft_months=graft_months,
+        low_income=low_income,
+        defaults=defaults,
     )
 
 

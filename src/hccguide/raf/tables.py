@@ -13,6 +13,7 @@ from __future__ import annotations
 import csv
 import threading
 from dataclasses import dataclass, field, replace
+from datetime import date
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -37,6 +38,12 @@ MODEL_ALIASES = {
     "RxHCC V08": "RxHCC V08",
 }
 SUPPORTED_MODELS = ("CMS-HCC V28", "CMS-HCC V24", "CMS-HCC ESRD V24", "RxHCC V08")
+
+
+def model_year(payment_year: int) -> tuple[date, date]:
+    """Dates of service the model year of a payment year covers (prospective model: the calendar year before).
+    The one definition for the single path (trace.py) and the batch engines."""
+    return date(payment_year - 1, 1, 1), date(payment_year - 1, 12, 31)
 
 
 def term_key(term: str) -> str:

