@@ -7,14 +7,18 @@ with. Use `kb.cursor()` in threads (one DuckDB cursor per thread).
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
+from typing import Any, TypeVar
 
 import duckdb
 
 from hccguide.errors import KnowledgeBaseMissing
 from hccguide.kb import releases
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -28,6 +32,37 @@ class KB:
     code_sets: list[str]  # newest first
     payment_years: list[int]
     _local: threading.local = field(default_factory=threading.local, repr=False)
+    _memo: dict[Any, Any] = field(default_factory=dict, repr=False)
+    _memo_lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
+
+    def memo(self, key: Any, factory: Callable[[], T]) -> T:
+        """The value cached on this KB handle under `key`, made once by `factory()` (thread-safe).
+
+        Every derived table a module keeps in memory (code store, search index, RAF model tables, validity
+        sets, ...) lives here, keyed by the module's own key (e.g. ``("raf.tables", model, year)``), so it is
+        released with the handle (`close()`) instead of living in a module-level dict forever."""
+        try:
+            return self._memo[key]
+        except KeyError:
+            pass
+        with self._memo_lock:
+            if key not in self._memo:
+                self._memo[key] = factory()
+            return self._memo[key]
+
+    def forget(self, prefix: Any = None) -> None:
+        """Drop memoized values (all, or those whose key is a tuple starting with `prefix`)."""
+        with self._memo_lock:
+            if prefix is None:
+                self._memo.clear()
+            else:
+                for k in [k for k in self._memo if isinstance(k, tuple) and k and k[0] == prefix]:
+                    del self._memo[k]
+
+    def close(self) -> None:
+        """Release the memo and the DuckDB connection."""
+        self.forget()
+        self.con.close()
 
     def cursor(self) -> duckdb.DuckDBPyConnection:
         """A DuckDB cursor owned by the calling thread."""

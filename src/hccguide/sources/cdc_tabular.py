@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from hccguide.errors import SourceError
+from hccguide.icd10 import dot, undot
 
 # XML note element -> KB note_type
 NOTE_TAGS: dict[str, str] = {
@@ -61,17 +62,6 @@ def seventh_exceptions(text: str) -> tuple[str, set[str], set[str]] | None:
 
 # CDC order file line: '00002 A000    1 Cholera due to ...' (order number, code padded to 7, flag, titles).
 _ORDER_LINE = re.compile(r"^\d{5} [A-Z0-9]{3,7} *[01] ")
-
-
-def undot(code: str) -> str:
-    """'M87.352' -> 'M87352'."""
-    return code.replace(".", "").strip().upper()
-
-
-def dot(code: str) -> str:
-    """'M87352' -> 'M87.352'; three-character categories stay as they are."""
-    code = undot(code)
-    return code if len(code) <= 3 else f"{code[:3]}.{code[3:]}"
 
 
 def code_refs(text: str) -> list[str]:
