@@ -241,15 +241,17 @@ def score_cmd(
 ) -> None:
     """Score one member (CMS-HCC RAF) and explain it line by line."""
     from hccguide.kb.open import open_kb
-    from hccguide.raf.segments import Member
-    from hccguide.raf.trace import render_text, score_member
+    from hccguide.raf.request import ScoreRequest
+    from hccguide.raf.trace import render_text
 
     born = _date_option(dob, "dob", "date of birth")
-    member = Member(age=age, sex=sex, dual_status=dual, orec=orec, lti=lti, new_enrollee=new_enrollee, esrd=esrd,
-                    snp=snp, graft_months=graft_months, low_income=low_income, date_of_birth=born)
-    codes = [c for c in dx.split(",")] if dx.strip() else []
-    result = score_member(open_kb(), member, codes, model=model, payment_year=payment_year,
-                          date_of_service=date_of_service)
+    day = _date_option(date_of_service, "date_of_service", "date of service")
+    request = ScoreRequest.parse(dict(
+        model=model, payment_year=payment_year, age=age, date_of_birth=born, sex=sex, dual_status=dual, orec=orec,
+        lti=lti, new_enrollee=new_enrollee, esrd=esrd, snp=snp, graft_months=graft_months, low_income=low_income,
+        dx=[c for c in dx.split(",")] if dx.strip() else [], date_of_service=day,
+    ))
+    result = request.score(open_kb())
     if as_json:
         emit_json(result.to_dict())
         return

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 from fastapi import APIRouter, Query
-from pydantic import BaseModel, Field
 
 from hccguide.kb.info import kb_info
 from hccguide.kb.open import shared_kb
+from hccguide.raf.request import ScoreRequest
 
 router = APIRouter(prefix="/api", tags=["api"])
 
@@ -39,48 +37,10 @@ def get_code(
 
 
 # ---------------------------------------------------------------------------------------------------- RAF score
-class DxEntry(BaseModel):
-    """One diagnosis with its own date of service."""
-
-    code: str = Field(..., description="ICD-10-CM code, dotted or not")
-    date_of_service: str | None = Field(None, description="YYYY-MM-DD, in the model year; default: the request's")
-
-
-class ScoreRequest(BaseModel):
-    """One member to score (docs/raf.md)."""
-
-    model: str = Field("V28", description="V28, V24, ESRD-V24 or RxHCC-V08")
-    payment_year: int = Field(2026, description="CMS payment year (2025..2027)")
-    age: int | None = Field(None, description="age on February 1 of the payment year")
-    date_of_birth: date | None = Field(None, description="instead of age")
-    sex: str | None = Field(None, description="M or F")
-    dual_status: str | None = Field(None, description="CMS dual code 00..10, or non / partial / full")
-    orec: str | None = None
-    lti: bool = False
-    new_enrollee: bool = False
-    esrd: bool = False
-    snp: bool = False
-    graft_months: int | None = None
-    low_income: bool = False
-    dx: list[str | DxEntry] = Field(
-        default_factory=list, description="ICD-10-CM codes, dotted or not, or {code, date_of_service}"
-    )
-    date_of_service: str | None = Field(
-        None, description="YYYY-MM-DD: date of the diagnoses without their own (MCE sex edits are chosen by date)"
-    )
-
-
 @router.post("/score", summary="Score one member (CMS-HCC RAF) with the full trace (docs/raf.md)")
 def post_score(body: ScoreRequest) -> dict:
-    from hccguide.raf.segments import Member
-    from hccguide.raf.trace import score_member
-
-    member = Member(age=body.age, sex=body.sex, dual_status=body.dual_status, orec=body.orec, lti=body.lti,
-                    new_enrollee=body.new_enrollee, esrd=body.esrd, snp=body.snp, graft_months=body.graft_months,
-                    low_income=body.low_income, date_of_birth=body.date_of_birth)
-    dx = [d if isinstance(d, str) else (d.code, d.date_of_service) for d in body.dx]
-    return score_member(shared_kb(), member, dx, model=body.model, payment_year=body.payment_year,
-                        date_of_service=body.date_of_service).to_dict()
+    """`ScoreRequest.score(kb)` (raf/request.py): the member built once from the request, scored with its trace."""
+    return body.score(shared_kb()).to_dict()
 
 
 # ---------------------------------------------------------------------------------------------------- search

@@ -105,18 +105,10 @@ def grouped_inherited(notes: list[dict]) -> list[tuple[str, str, list[dict]]]:
 
 
 def payment_year_status(page: dict, kb: Any) -> dict[int, str]:
-    """{payment year: 'final' | 'proposed' | ''}: 'proposed' when a model the code maps to scores that payment year
-    with an Advance Notice table (the coefficient table and status of raf/payment_years.csv and what the user
-    loaded: raf.tables.kb_payment_year_constants; PY2027 CMS-HCC V28 uses the final PY2026 table)."""
-    from hccguide.raf.tables import kb_payment_year_constants
+    """{payment year: 'final' | 'proposed' | ''} for the models this code page maps to (raf.request)."""
+    from hccguide.raf.request import payment_year_status as status_of
 
-    constants = kb_payment_year_constants(kb)
-    models = {e["model"] for e in page.get("hcc", []) if e.get("coefficients_by_year")}
-    status: dict[int, str] = {}
-    for y in kb.payment_years:
-        used = [constants[(y, m)].coefficient_status for m in models if (y, m) in constants]
-        status[y] = "proposed" if "proposed" in used else ("final" if used else "")
-    return status
+    return status_of({e["model"] for e in page.get("hcc", []) if e.get("coefficients_by_year")}, kb)
 
 
 TEMPLATES.env.globals.update(release_id=release_id, hcc_name=hcc_name, NOTE_TYPES=NOTE_TYPES)
@@ -201,21 +193,16 @@ def score_page(
 ) -> HTMLResponse:
     """The RAF form; with age and sex filled in, the score and its trace (same data as POST /api/score).
     date_of_service (YYYY-MM-DD, in the model year) dates every diagnosis: the MCE sex edits are by date."""
-    from hccguide.errors import BadInput
-    from hccguide.raf.segments import Member
-    from hccguide.raf.trace import score_member
+    from hccguide.raf.request import ScoreRequest, form_int
 
     form = {"model": model, "payment_year": payment_year, "age": age, "sex": sex, "dual": dual, "orec": orec,
             "lti": lti, "new_enrollee": new_enrollee, "esrd": esrd, "dx": dx, "date_of_service": date_of_service}
     result = None
     if age.strip() or sex.strip():
-        if not age.strip().isdigit():
-            raise BadInput("age must be a whole number", field="age", value=age, fix="e.g. 72")
-        member = Member(age=int(age), sex=sex or None, dual_status=dual or None, orec=orec or None, lti=lti,
-                        new_enrollee=new_enrollee, esrd=esrd)
-        codes = [c for c in dx.replace(" ", ",").split(",") if c.strip()]
-        result = score_member(
-            shared_kb(), member, codes, model=model, payment_year=payment_year,
-            date_of_service=date_of_service.strip() or None,
-        ).to_dict()
+        req = ScoreRequest.parse(dict(
+            model=model, payment_year=payment_year, age=form_int(age, "age"), sex=sex or None,
+            dual_status=dual or None, orec=orec or None, lti=lti, new_enrollee=new_enrollee, esrd=esrd,
+            dx=[c for c in dx.replace(" ", ",").split(",") if c.strip()], date_of_service=date_of_service.strip() or None,
+        ))
+        result = req.score(shared_kb()).to_dict()
     return TEMPLATES.TemplateResponse(request, "score.html", {"form": form, "result": result})
