@@ -99,7 +99,7 @@ def user_dir(home: Path | None = None) -> Path:
 
 
 def _model_info(model: str) -> cms.ModelInfo:
-    from hccguide.raf.tables import resolve_model
+    from hccguide.kb.reference import resolve_model
 
     key = resolve_model(model)
     if key not in LOADABLE_MODELS:
@@ -377,7 +377,7 @@ def add_coefficients(
             f"those names are not in the file (they now count 0){': ' + ', '.join(missing[:10]) if missing else ''}"
             f"{' ...' if len(missing) > 10 else ''}; {len(loaded - replaced)} names are new"
         )
-    from hccguide.raf.tables import payment_year_constants
+    from hccguide.kb.reference import payment_year_constants
 
     if (payment_year, info.model) not in payment_year_constants() and (payment_year, info.model) not in (
         merged_constants(home)
@@ -414,7 +414,7 @@ def read_constants_file(path: Path, kb_years: list[int]) -> tuple[list[dict], li
     coefficient_year a KB payment year, source_document given, each (payment_year, model) once.
     """
     from hccguide.errors import UnknownModel
-    from hccguide.raf.tables import resolve_model
+    from hccguide.kb.reference import resolve_model
 
     header, rows = _read_csv(path)
     missing = [c for c in CONSTANT_COLUMNS if c not in header]
@@ -554,7 +554,7 @@ def add_constants(path: Path, *, home: Path | None = None, progress: Progress | 
     <= 0, an adjustment outside [0, 1), a blend weight outside [0, 1], or a CMS-HCC blend that no longer sums to 1
     once the rows replace the package (and earlier user) rows. The KB is rebuilt: new release id.
     """
-    from hccguide.raf.tables import payment_year_constants
+    from hccguide.kb.reference import payment_year_constants
 
     say = progress or (lambda _msg: None)
     home = home or releases.kb_home()

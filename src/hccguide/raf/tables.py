@@ -10,40 +10,30 @@ CMS model software). Nothing is read from hccinfhir's CSVs directly.
 
 from __future__ import annotations
 
-import csv
-import threading
-from dataclasses import dataclass, field, replace
-from datetime import date
+from dataclasses import dataclass, field
 from functools import cache
-from importlib import resources
-from pathlib import Path
 
-from hccguide.errors import UnknownModel, UnknownPaymentYear
+from hccguide.errors import UnknownPaymentYear
 from hccguide.kb.open import KB
+from hccguide.kb.reference import (  # noqa: F401  (re-exported for the RAF modules)
+    ESRD_GRAFT_SEGMENTS,
+    PaymentYearConstants,
+    blend_of,
+    constants_for,
+    kb_payment_year_constants,
+    model_aliases,
+    model_year,
+    normalization_factor_for,
+    payment_year_constants,
+    resolve_model,
+    rule_rows,
+    supported_models,
+)
 
-# Short names a user may type, and the KB's model keys.
-MODEL_ALIASES = {
-    "V28": "CMS-HCC V28",
-    "CMS-HCC V28": "CMS-HCC V28",
-    "V24": "CMS-HCC V24",
-    "CMS-HCC V24": "CMS-HCC V24",
-    "ESRD-V24": "CMS-HCC ESRD V24",
-    "ESRD V24": "CMS-HCC ESRD V24",
-    "CMS-HCC ESRD V24": "CMS-HCC ESRD V24",
-    "RXHCC": "RxHCC V08",  # the model of its payment year (V08 for PY2025-2027)
-    "RXHCC-V08": "RxHCC V08",
-    "RXHCC V08": "RxHCC V08",
-    "RX-V08": "RxHCC V08",
-    "V08": "RxHCC V08",
-    "RxHCC V08": "RxHCC V08",
-}
-SUPPORTED_MODELS = ("CMS-HCC V28", "CMS-HCC V24", "CMS-HCC ESRD V24", "RxHCC V08")
-
-
-def model_year(payment_year: int) -> tuple[date, date]:
-    """Dates of service the model year of a payment year covers (prospective model: the calendar year before).
-    The one definition for the single path (trace.py) and the batch engines."""
-    return date(payment_year - 1, 1, 1), date(payment_year - 1, 12, 31)
+# Model keys, aliases, payment-year constants and the model year are KB-level reference facts (kb/reference.py),
+# shared with kb/user_tables.py and the code pages; re-exported here for the RAF modules.
+MODEL_ALIASES = model_aliases()
+SUPPORTED_MODELS = supported_models()
 
 
 def term_key(term: str) -> str:
@@ -53,164 +43,6 @@ def term_key(term: str) -> str:
     (Rx_NE_Lo_NESRD_NOD_X_M65, Rx_CE_LTI_NONAGED_RXHCC1) that the 2025 table writes in mixed case (..._NOD_x_M65,
     ..._NonAged_RXHCC1); matched as written, those terms would silently count 0."""
     return term.upper()
-
-
-def resolve_model(name: str) -> str:
-    """'V28' -> 'CMS-HCC V28'. Raises UnknownModel naming the supported models."""
-    key = (name or "").strip()
-    model = MODEL_ALIASES.get(key) or MODEL_ALIASES.get(key.upper())
-    if model is None:
-        raise UnknownModel(
-            f"unknown risk model {name!r}",
-            field="model",
-            value=name,
-            fix="use one of V28, V24, ESRD-V24, RxHCC-V08",
-            suggestions=list(SUPPORTED_MODELS),
-        )
-    return model
-
-
-@dataclass(frozen=True)
-class PaymentYearConstants:
-    """One row of payment_years.csv. Factors are None where the CMS figure could not be confirmed."""
-
-    payment_year: int
-    model: str
-    blend_weight: float
-    normalization_factor: float | None
-    ma_coding_adjustment: float | None
-    coefficient_year: int
-    coefficient_status: str  # 'final' | 'proposed'
-    verified: str  # 'yes' | 'partial' | 'no'; 'user' for a row a user loaded (hccguide kb add-constants)
-    source_document: str
-    evidence: str
-    # CMS-HCC ESRD V24 only: CMS publishes one normalization factor for the dialysis model (dialysis and transplant
-    # segments: `normalization_factor`) and another for the functioning-graft model (ESRD_GRAFT_SEGMENTS)
-    normalization_factor_graft: float | None = None
-
-
-# Functioning-graft segments of the CMS-HCC ESRD V24 model (segments.esrd_segment), normalized with the graft factor.
-ESRD_GRAFT_SEGMENTS = frozenset({"GI", "GNE", "GFA", "GFN", "GNPA", "GNPN"})
-
-
-def normalization_factor_for(c: PaymentYearConstants, segment: str) -> float | None:
-    """The factor a member's raw score is divided by: the ESRD functioning-graft factor for a graft segment of the
-    ESRD model (CMS Rate Announcement, Attachment VI: separate dialysis and functioning-graft normalization),
-    `normalization_factor` otherwise. None: not published or not confirmed (no normalized score)."""
-    if c.model == "CMS-HCC ESRD V24" and segment in ESRD_GRAFT_SEGMENTS:
-        return c.normalization_factor_graft
-    return c.normalization_factor
-
-
-@cache
-def payment_year_constants() -> dict[tuple[int, str], PaymentYearConstants]:
-    """All rows of payment_years.csv keyed by (payment_year, model)."""
-    text = resources.files("hccguide.raf").joinpath("payment_years.csv").read_text(encoding="utf-8")
-    out = {}
-    for row in csv.DictReader(text.splitlines()):
-        c = PaymentYearConstants(
-            payment_year=int(row["payment_year"]),
-            model=row["model"],
-            blend_weight=float(row["blend_weight"]),
-            normalization_factor=float(row["normalization_factor"]) if row["normalization_factor"] else None,
-            ma_coding_adjustment=float(row["ma_coding_adjustment"]) if row["ma_coding_adjustment"] else None,
-            coefficient_year=int(row["coefficient_year"]),
-            coefficient_status=row["coefficient_status"],
-            verified=row["verified"],
-            source_document=row["source_document"],
-            evidence=row["evidence"],
-            normalization_factor_graft=(
-                float(row["normalization_factor_graft"]) if row.get("normalization_factor_graft") else None
-            ),
-        )
-        out[(c.payment_year, c.model)] = c
-    return out
-
-
-_KB_CONSTANTS: dict[str, dict[tuple[int, str], PaymentYearConstants]] = {}
-
-
-def kb_payment_year_constants(kb: KB) -> dict[tuple[int, str], PaymentYearConstants]:
-    """payment_years.csv overlaid with what a user loaded into this KB release (cached per release):
-
-    - a `user_constants` row (`hccguide kb add-constants`) replaces the package row of its (payment_year, model):
-      verified 'user', evidence naming the user's file and its sha256;
-    - a coefficient table a user loaded for (model, payment_year) (`hccguide kb add-coefficients`, coefficients rows
-      with source_key 'user:...') makes that year use it: coefficient_year = payment_year, coefficient_status = the
-      status it was loaded with ('final' unless told).
-    A KB built before user_constants existed has no such table: package rows only.
-    """
-    with _LOCK:
-        if kb.release_id in _KB_CONSTANTS:
-            return _KB_CONSTANTS[kb.release_id]
-    rows = dict(payment_year_constants())
-    cur = kb.cursor()
-    has_table = cur.execute(
-        "SELECT count(*) FROM information_schema.tables WHERE table_name = 'user_constants'"
-    ).fetchone()[0]
-    status_of = {  # 'proposed' where any row of the table is (Advance Notice)
-        (m, y): st
-        for m, y, st in cur.execute(
-            "SELECT model, payment_year, CASE WHEN bool_or(status = 'proposed') THEN 'proposed' ELSE 'final' END "
-            "FROM coefficients GROUP BY ALL"
-        ).fetchall()
-    }
-    for r in kb.query("SELECT * FROM user_constants ORDER BY payment_year, model") if has_table else []:
-        base = rows.get((r["payment_year"], r["model"]))
-        year = r["coefficient_year"] or (base.coefficient_year if base else r["payment_year"])
-        note = f"User-supplied constants from {r['file_path']} (sha256 {r['file_sha256']}), loaded with hccguide kb "
-        note += "add-constants" + (f": {r['evidence']}" if r["evidence"] else "")
-        rows[(r["payment_year"], r["model"])] = PaymentYearConstants(
-            payment_year=r["payment_year"],
-            model=r["model"],
-            blend_weight=r["blend_weight"],
-            normalization_factor=r["normalization_factor"],
-            ma_coding_adjustment=r["ma_coding_adjustment"],
-            coefficient_year=year,
-            coefficient_status=status_of.get((r["model"], year), "final"),
-            verified="user",
-            source_document=f"{r['source_document']} (user file {Path(r['file_path']).name})",
-            evidence=note,
-            normalization_factor_graft=r.get("normalization_factor_graft"),
-        )
-    user_tables = cur.execute(
-        "SELECT model, payment_year, any_value(status) FROM coefficients WHERE source_key LIKE 'user:%' GROUP BY ALL"
-    ).fetchall()
-    for model, year, status in user_tables:
-        if (year, model) in rows:
-            rows[(year, model)] = replace(rows[(year, model)], coefficient_year=year, coefficient_status=status)
-    with _LOCK:
-        _KB_CONSTANTS[kb.release_id] = rows
-    return rows
-
-
-def constants_for(payment_year: int, model: str, kb: KB | None = None) -> PaymentYearConstants:
-    """Constants of one model and payment year: payment_years.csv, or with `kb` the rows a user loaded into it
-    over those (kb_payment_year_constants). UnknownPaymentYear if there is no row."""
-    rows = kb_payment_year_constants(kb) if kb is not None else payment_year_constants()
-    if (payment_year, model) not in rows:
-        years = sorted({y for (y, m) in rows if m == model})
-        raise UnknownPaymentYear(
-            f"no payment-year constants for {model} in {payment_year}",
-            field="payment_year",
-            value=payment_year,
-            fix=f"use one of {', '.join(map(str, years))}",
-            suggestions=years,
-        )
-    return rows[(payment_year, model)]
-
-
-def blend_of(
-    payment_year: int, family_models: tuple[str, ...] = ("CMS-HCC V24", "CMS-HCC V28"), kb: KB | None = None
-) -> dict[str, float]:
-    """{model: weight} of the CMS-HCC payment blend for a year (weights > 0 only); with `kb`, the weights a user
-    loaded into it win (kb_payment_year_constants)."""
-    rows = kb_payment_year_constants(kb) if kb is not None else payment_year_constants()
-    return {
-        m: rows[(payment_year, m)].blend_weight
-        for m in family_models
-        if (payment_year, m) in rows and rows[(payment_year, m)].blend_weight > 0
-    }
 
 
 def _coefficient_source(kb: KB, model: str, constants: PaymentYearConstants) -> str:
@@ -243,10 +75,9 @@ class InteractionSpec:
 @cache
 def interaction_spec(model: str) -> InteractionSpec:
     """Disease groups and interaction terms of a model (interactions.csv)."""
-    text = resources.files("hccguide.raf").joinpath("interactions.csv").read_text(encoding="utf-8")
     groups: dict[str, frozenset[str]] = {}
     inter: list[Interaction] = []
-    for row in csv.DictReader(text.splitlines()):
+    for row in rule_rows("interactions.csv"):
         if row["model"] != model:
             continue
         if row["kind"] == "group":
@@ -287,22 +118,19 @@ class ModelTables:
     extra: dict = field(default_factory=dict)
 
 
-_LOCK = threading.Lock()
-_CACHE: dict[tuple[str, str, int], ModelTables] = {}
-_CODES: dict[str, frozenset[str]] = {}
+MEMO = "raf.tables"
 
 
 def valid_codes(kb: KB) -> frozenset[str]:
     """Every billable ICD-10-CM code (undotted) of every code set in the KB, plus every code of a CMS dx→CC mapping
     (a few codes of the PY2025/2026 mappings were deleted from the FY2026 code set but are valid for earlier dates
     of service, e.g. D71)."""
-    with _LOCK:
-        if kb.release_id not in _CODES:
-            rows = (
-                kb.cursor().execute("SELECT code FROM codes WHERE billable UNION SELECT code FROM dx_to_cc").fetchall()
-            )
-            _CODES[kb.release_id] = frozenset(r[0] for r in rows)
-        return _CODES[kb.release_id]
+
+    def read() -> frozenset[str]:
+        rows = kb.cursor().execute("SELECT code FROM codes WHERE billable UNION SELECT code FROM dx_to_cc").fetchall()
+        return frozenset(r[0] for r in rows)
+
+    return kb.memo((MEMO, "valid_codes"), read)
 
 
 def load_tables(kb: KB, model: str, payment_year: int) -> ModelTables:
@@ -311,10 +139,10 @@ def load_tables(kb: KB, model: str, payment_year: int) -> ModelTables:
     Raises UnknownModel / UnknownPaymentYear when the KB or payment_years.csv has no such rows.
     """
     model = resolve_model(model)
-    key = (kb.release_id, model, payment_year)
-    with _LOCK:
-        if key in _CACHE:
-            return _CACHE[key]
+    return kb.memo((MEMO, model, payment_year), lambda: _read_tables(kb, model, payment_year))
+
+
+def _read_tables(kb: KB, model: str, payment_year: int) -> ModelTables:
     constants = constants_for(payment_year, model, kb)
     cur = kb.cursor()
     dx_rows = cur.execute(
@@ -393,6 +221,4 @@ def load_tables(kb: KB, model: str, payment_year: int) -> ModelTables:
         coefficient_source=_coefficient_source(kb, model, constants),
         extra={"other_variant_rows": n_variants},
     )
-    with _LOCK:
-        _CACHE[key] = tables
     return tables
