@@ -58,12 +58,17 @@ def test_unknown_payment_year_names_accepted_values(kb) -> None:
     assert err.value.http_status == 422 and err.value.suggestions == kb.payment_years
 
 
-def test_fy2027_date_falls_back_to_fy2026_and_says_so(kb) -> None:
-    # Today (2026-11-24) the FY2027 code set is in force; no FY2027 tabular is loaded.
+def test_fy2027_date_answers_from_fy2027_or_falls_back_and_says_so(kb) -> None:
+    # Today (2026-11-24) the FY2027 code set is in force. A KB with the FY2027 code set (built from the CDC
+    # addenda) answers from it; a KB without it answers from FY2026 and says so.
     choice = choose_code_set(kb, None, today=date(2026, 11, 24))
-    assert choice.code_set == "FY2026" and "FY2027" in (choice.note or "")
     page = code_page(kb, "M87.352", today=date(2026, 11, 24))
-    assert page["code_set"] == "FY2026" and "not loaded" in page["code_set_note"]
+    if "FY2027" in kb.code_sets:
+        assert choice.code_set == "FY2027" and choice.note is None
+        assert page["code_set"] == "FY2027" and page["code_set_note"] is None
+    else:
+        assert choice.code_set == "FY2026" and "FY2027" in (choice.note or "")
+        assert page["code_set"] == "FY2026" and "not loaded" in page["code_set_note"]
     assert page["payment_year"] == 2026
 
 

@@ -75,7 +75,7 @@ def test_header_page_flags_not_billable(kb) -> None:
 def test_confused_codes_cover_siblings_and_excludes1(kb) -> None:
     confused = code_page(kb, "M87.352", fy=2026, payment_year=2026)["confused_codes"]
     by_code = {c["code"]: c for c in confused}
-    assert "laterality" in by_code["M87.351"]["reason"]
+    assert "side" in by_code["M87.351"]["reason"]
     assert "'right'" in by_code["M87.351"]["difference"] and "'left'" in by_code["M87.351"]["difference"]
     assert any(c["reason"].startswith("Excludes1") for c in confused)
 
@@ -83,7 +83,7 @@ def test_confused_codes_cover_siblings_and_excludes1(kb) -> None:
 def test_near_identical_titles_in_other_categories(kb) -> None:
     confused = code_page(kb, "E11.9", fy=2026, payment_year=2026)["confused_codes"]
     near = {c["code"]: c for c in confused if c["reason"].startswith("near-identical")}
-    assert "E10.9" in near and "'1'" in near["E10.9"]["difference"] and "'2'" in near["E10.9"]["difference"]
+    assert "E10.9" in near and "'type 1'" in near["E10.9"]["difference"] and "'type 2'" in near["E10.9"]["difference"]
     assert not any(code.startswith("E11") for code in near)
 
 

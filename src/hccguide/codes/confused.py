@@ -1,20 +1,34 @@
-"""Commonly confused codes: siblings that differ on one axis, Excludes1 targets, and codes elsewhere in the
-chapter with a near-identical title, each with a one-line difference.
+"""Commonly confused codes: the codes that share every axis but one with a code, the codes its Excludes1 and
+Excludes2 notes name, and near-identical titles in other categories, each with a one-line difference, nearest
+first (issue 17).
 
-Sources: the KB `codes` and `notes` tables (CDC tabular of the chosen code set). Near-identical titles: billable
-codes of another category in the same chapter whose title has the same words but for at most two on each side, of which at most one
-content word (laterality, episode and similar function words may differ).
+- Axis neighbours: codes of the same category and length that differ in exactly one character after the category
+  (`CodeStore.neighbours`): the ICD-10-CM tabular gives each such character one axis, so M87.352 (other secondary
+  osteonecrosis, left femur) meets M87.052/.152/.252/.852 (same site and side, another cause) and M87.350/.351/
+  .353 (another side). The axis that differs is named from the titles with codes/data/axes.csv; neighbours whose
+  titles differ on a named axis (cause, side, acuity, type, organism, episode, stage, ...) rank before those that
+  differ only in site or other detail, and within a rank the fewer title words differ, the nearer.
+- Excludes1/Excludes2 targets: the codes named by the notes printed on the code, its ancestor codes and its block
+  (`notes.rule_notes`), nearest note first.
+- Near-identical titles: billable codes of another category in the same chapter whose title has the same words
+  but for at most two on each side, of which at most one content word.
+
+Sources: the KB `codes` and `notes` tables (CDC ICD-10-CM tabular of the chosen code set).
 """
 
 from __future__ import annotations
 
 from collections import Counter
 
-from hccguide.codes.meat import differing_axes, one_line_difference
+from hccguide.codes.meat import axis_labels, differing_axes, word_difference
+from hccguide.codes.notes import resolve_ref
 from hccguide.codes.store import CodeStore, code_store
 from hccguide.kb.open import KB
-from hccguide.sources.cdc_tabular import code_refs, undot
 
+CONFUSABLE_LIMIT = 12  # "at most about ten" (issue 17)
+AXIS_NEIGHBOURS_PER_POSITION = 6  # per character position ...
+SEVENTH_CHARACTER_NEIGHBOURS = 3  # ... and 3 for the 7th character, so 14 of them do not crowd out side and site
+MAX_RANGE_CATEGORIES = 10  # an Excludes range wider than this ('A00-B99') names a chapter, not a confusable code
 NEAR_TITLE_WORDS = 2  # at most this many words on each side may differ
 MAX_CONTENT_DIFFERENCE = 1  # ... of which at most one content word (not a function word)
 MIN_CONTENT_WORDS = NEAR_TITLE_WORDS + 1  # fewer content words: no near-identical search
@@ -66,12 +80,6 @@ _FUNCTION_WORDS = frozenset(
 )
 
 
-def _resolve_ref(store: CodeStore, code_set: str, ref: str) -> dict | None:
-    """A cited code or range ('M90.3-', 'P35-P39', 'I10') -> the row of its first code, if it exists."""
-    first = ref.split("-")[0] if "-" in ref and not ref.endswith("-") else ref.rstrip("-")
-    return store.codes.get((code_set, undot(first.rstrip("."))))
-
-
 def _near_titles(store: CodeStore, code_set: str, code: str, limit: int = 40) -> list[tuple[str, int]]:
     """Billable codes of other categories whose title has the same words but for at most NEAR_TITLE_WORDS on
     each side, fewest differences first, as (code, words that differ).
@@ -111,62 +119,164 @@ def _near_titles(store: CodeStore, code_set: str, code: str, limit: int = 40) ->
     return sorted(scored, key=lambda s: (s[1], store.codes[(code_set, s[0])]["seq"]))[:limit]
 
 
-def confused_codes(
-    kb: KB, row: dict, siblings: list[dict], own_excludes1: list[str], inherited: list[dict], limit: int = 12
-) -> list[dict]:
-    """[{code, title, reason, difference}] — siblings differing on one axis first, then Excludes1 targets, then
-    near-identical titles."""
+def _axis_difference(title: str, other: str) -> tuple[list[str], str]:
+    """(labels of the named axes on which `other` differs from `title`, one-line difference), e.g.
+    (['cause or mechanism'], "cause or mechanism: 'idiopathic' vs 'secondary' (this code)"). 'linkage' is left
+    out when another axis differs; with no named axis the differing words are quoted instead."""
+    labels = axis_labels()
+    diffs = differing_axes(title, other)
+    if len(diffs) > 1:
+        diffs = [d for d in diffs if d[0] != "linkage"]
+    if diffs:
+        names = [labels[name] for name, _, _ in diffs]
+        text = "; ".join(
+            f"{labels[name]}: {repr(theirs) if theirs else 'none stated'} vs {repr(mine) if mine else 'none stated'}"
+            for name, mine, theirs in diffs
+        )
+        return names, text + " (this code)"
+    only_mine, only_theirs = word_difference(title, other)
+    theirs_text = repr(" ".join(only_theirs)) if only_theirs else "nothing"
+    mine_text = repr(" ".join(only_mine)) if only_mine else "nothing"
+    return [], f"{theirs_text} vs {mine_text} (this code)"
+
+
+def _word_distance(title: str, other: str) -> int:
+    only_mine, only_theirs = word_difference(title, other)
+    return len(only_mine) + len(only_theirs)
+
+
+def axis_neighbours(store: CodeStore, row: dict) -> list[dict]:
+    """Codes sharing every axis but one with `row`, ranked (named axis first, then fewer differing words, then
+    the later character first), at most AXIS_NEIGHBOURS_PER_POSITION per character position."""
+    code_set = row["code_set"]
+    scored = []
+    for pos, other in store.neighbours(code_set, row["code"]):
+        orow = store.codes[(code_set, other)]
+        axes, difference = _axis_difference(row["title"], orow["title"])
+        distance = _word_distance(row["title"], orow["title"])
+        tier = 0 if axes and orow["billable"] == row["billable"] else 1  # a header is no alternative to a code
+        scored.append((tier, distance, -pos, orow["seq"], pos, orow, axes, difference))
+    scored.sort(key=lambda s: s[:4])
+    per_position: Counter[int] = Counter()
+    out = []
+    for tier, distance, _, _, pos, orow, axes, difference in scored:
+        cap = SEVENTH_CHARACTER_NEIGHBOURS if pos == 6 and row["seventh_char"] else AXIS_NEIGHBOURS_PER_POSITION
+        if per_position[pos] >= cap:
+            continue
+        per_position[pos] += 1
+        what = ", ".join(axes) if axes else "site or other detail"
+        out.append(
+            {
+                "code": orow["code_dotted"],
+                "title": orow["title"],
+                "billable": orow["billable"],
+                "kind": "axis",
+                "axes": axes,
+                "position": pos + 1,
+                "tier": tier,
+                "distance": distance,
+                "reason": f"shares every axis but one (character {pos + 1}: {what})",
+                "difference": f"{orow['code_dotted']}: {difference}",
+            }
+        )
+    return out
+
+
+def _narrow(codes: list[str]) -> bool:
+    """True for one code, or a range within one letter spanning at most MAX_RANGE_CATEGORIES categories."""
+    if len(codes) == 1:
+        return True
+    first, last = codes[0][:3], codes[-1][:3]
+    if first[0] != last[0] or not (first[1:].isdigit() and last[1:].isdigit()):
+        return False
+    return int(last[1:]) - int(first[1:]) < MAX_RANGE_CATEGORIES
+
+
+def excludes_targets(store: CodeStore, row: dict, rules: list[dict]) -> list[dict]:
+    """The codes the Excludes1/Excludes2 notes that apply to `row` name (`notes.rule_notes`), nearest note
+    first, one entry per printed reference (a range gives its first code; ranges wider than MAX_RANGE_CATEGORIES
+    categories are left out), each code once."""
+    out = []
+    seen = {row["code_dotted"]}
+    for note in rules:
+        if note["type"] not in ("excludes1", "excludes2"):
+            continue
+        for ref in note["refs"]:
+            named = resolve_ref(store, row["code_set"], ref)
+            if not named or not _narrow(named) or named[0] in seen:
+                continue
+            code = named[0]
+            seen.add(code)
+            target = store.codes[(row["code_set"], code.replace(".", ""))]
+            where = "this code" if note["own"] else note["from"]
+            if note["type"] == "excludes1":
+                reason = f"Excludes1 at {where}: never reported together with this code"
+            else:
+                reason = f"Excludes2 at {where}: not included here; both may be reported when both are present"
+            out.append(
+                {
+                    "code": target["code_dotted"],
+                    "title": target["title"],
+                    "billable": target["billable"],
+                    "kind": note["type"],
+                    "axes": [],
+                    "position": None,
+                    "tier": 0,
+                    "distance": _word_distance(row["title"], target["title"]),
+                    "reason": reason,
+                    "difference": f"{ref}: the note reads '{note['text']}'",
+                }
+            )
+    return out
+
+
+def near_title_codes(store: CodeStore, row: dict) -> list[dict]:
+    """Billable codes of other categories with a near-identical title (see `_near_titles`), as confusable
+    entries."""
+    if not row["billable"]:
+        return []
+    out = []
+    for code, differing in _near_titles(store, row["code_set"], row["code"]):
+        other = store.codes[(row["code_set"], code)]
+        axes, difference = _axis_difference(row["title"], other["title"])
+        out.append(
+            {
+                "code": other["code_dotted"],
+                "title": other["title"],
+                "billable": True,
+                "kind": "near_title",
+                "axes": axes,
+                "position": None,
+                "tier": 0 if axes else 1,
+                "distance": differing,
+                "reason": f"near-identical title in another category ({differing} words differ)",
+                "difference": f"{other['code_dotted']}: {difference}",
+            }
+        )
+    return out
+
+
+def confusable_codes(kb: KB, row: dict, rules: list[dict], limit: int = CONFUSABLE_LIMIT) -> list[dict]:
+    """At most `limit` confusable codes of `row`, nearest first: axis neighbours and near-identical titles that
+    differ on a named axis (fewest differing words first; at least half of `limit`, more when the notes name few
+    codes), then Excludes1/Excludes2 targets, then neighbours that differ in site or other detail, then other
+    near-identical titles.
+
+    Each entry: {code, title, billable, kind ('axis' | 'excludes1' | 'excludes2' | 'near_title'), axes (labels
+    of the axes that differ), position (the character that differs, 1-based, for 'axis'), tier, distance (title
+    words that differ), reason, difference (one line)}. Every code exists in `row`'s code set."""
     store = code_store(kb)
+    neighbours = axis_neighbours(store, row)
+    near = near_title_codes(store, row)
+    named = sorted([e for e in neighbours + near if e["tier"] == 0], key=lambda e: e["distance"])
+    excludes = excludes_targets(store, row, rules)
+    keep = max(limit - len(excludes), limit // 2)  # the nearest axis neighbours, then room for the notes' codes
+    ranked = named[:keep] + excludes + named[keep:]
+    ranked += [e for e in neighbours if e["tier"] == 1] + [e for e in near if e["tier"] == 1]
     out: list[dict] = []
     seen = {row["code_dotted"]}
-    for sib in siblings:
-        diff = differing_axes(row["title"], sib["title"])
-        if len(diff) == 1 and sib["code"] not in seen:
-            axis = diff[0][0].replace("_", " ")
-            seen.add(sib["code"])
-            out.append(
-                {
-                    "code": sib["code"],
-                    "title": sib["title"],
-                    "billable": sib["billable"],
-                    "reason": f"sibling that differs in {axis}",
-                    "difference": one_line_difference(row["title"], sib["title"], sib["code"]),
-                }
-            )
-    excludes = [(text, None) for text in own_excludes1] + [
-        (n["text"], n["from"]) for n in inherited if n["type"] == "excludes1" and n["from_kind"] == "code"
-    ]
-    for text, origin in excludes:
-        for ref in code_refs(text):
-            target = _resolve_ref(store, row["code_set"], ref)
-            if target and target["code_dotted"] not in seen:
-                seen.add(target["code_dotted"])
-                where = f" (note inherited from {origin})" if origin else ""
-                out.append(
-                    {
-                        "code": target["code_dotted"],
-                        "title": target["title"],
-                        "billable": target["billable"],
-                        "reason": f"Excludes1{where}: never reported together with this code",
-                        "difference": f"{ref}: {text}",
-                    }
-                )
-    if row["billable"]:
-        category = row["code"][:3]
-        for code, differing in _near_titles(store, row["code_set"], row["code"]):
-            other = store.codes[(row["code_set"], code)]
-            if code[:3] == category or other["code_dotted"] in seen:
-                continue
-            seen.add(other["code_dotted"])
-            out.append(
-                {
-                    "code": other["code_dotted"],
-                    "title": other["title"],
-                    "billable": True,
-                    "reason": f"near-identical title in another category ({differing} words differ)",
-                    "difference": one_line_difference(row["title"], other["title"], other["code_dotted"]),
-                }
-            )
-            if len(out) >= limit:
-                break
+    for entry in ranked:
+        if entry["code"] not in seen:
+            seen.add(entry["code"])
+            out.append(entry)
     return out[:limit]

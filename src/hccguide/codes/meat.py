@@ -21,24 +21,74 @@ _WORD = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)?")
 
 @dataclass(frozen=True)
 class Axis:
+    """One axis of codes/data/axes.csv: `name` (key), `label` (words for people: 'cause or mechanism'), `pattern`
+    (one capturing group: the value found in a title) and `must_document` (what the note must state; `{value}`)."""
+
     name: str
+    label: str
     pattern: re.Pattern[str]
     must_document: str
 
 
+AXES_COLUMNS = ["axis", "label", "pattern", "must_document"]
+_PLACEHOLDER = re.compile(r"{([^}]*)}")
+
+
+def parse_axes(text: str, source: str = "codes/data/axes.csv") -> tuple[Axis, ...]:
+    """Axes from the CSV text, validated: the header is exactly AXES_COLUMNS, axis names are unique snake_case,
+    every pattern compiles with exactly one capturing group, and `must_document` uses no placeholder but
+    `{value}`. Raises SourceError naming the line, field and value."""
+    rows = list(csv.reader(text.splitlines()))
+    if not rows or rows[0] != AXES_COLUMNS:
+        raise SourceError(
+            f"{source}: header must be {','.join(AXES_COLUMNS)}",
+            field="header",
+            value=",".join(rows[0]) if rows else "",
+            fix="keep the four columns in this order",
+        )
+    axes: list[Axis] = []
+    seen: set[str] = set()
+    for line, values in enumerate(rows[1:], start=2):
+        if not values:
+            continue
+        if len(values) != len(AXES_COLUMNS):
+            raise SourceError(f"{source} line {line}: {len(values)} columns, expected 4", field="row", value=values)
+        name, label, pattern, must = values
+        if not re.fullmatch(r"[a-z][a-z_]*", name) or name in seen:
+            raise SourceError(f"{source} line {line}: axis name must be unique snake_case", field="axis", value=name)
+        seen.add(name)
+        try:
+            compiled = re.compile(pattern, re.IGNORECASE)
+        except re.error as exc:
+            raise SourceError(f"{source} line {line}: {exc}", field="pattern", value=pattern) from exc
+        if compiled.groups != 1:
+            raise SourceError(
+                f"{source} line {line}: the pattern must have exactly one capturing group (the value)",
+                field="pattern",
+                value=pattern,
+                fix="use (?:...) for the other groups",
+            )
+        bad = [p for p in _PLACEHOLDER.findall(must) if p != "value"]
+        if bad or not label.strip():
+            raise SourceError(
+                f"{source} line {line}: must_document may only use {{value}}, label must be set",
+                field="must_document" if bad else "label",
+                value=must if bad else label,
+            )
+        axes.append(Axis(name, label.strip(), compiled, must))
+    return tuple(axes)
+
+
 @cache
 def load_axes() -> tuple[Axis, ...]:
-    """The axes of codes/data/axes.csv. Raises SourceError naming the row when a pattern does not compile."""
-    text = resources.files("hccguide.codes").joinpath("data/axes.csv").read_text(encoding="utf-8")
-    axes = []
-    for i, row in enumerate(csv.DictReader(text.splitlines()), start=2):
-        try:
-            axes.append(Axis(row["axis"], re.compile(row["pattern"], re.IGNORECASE), row["must_document"]))
-        except (re.error, KeyError) as exc:
-            raise SourceError(
-                f"codes/data/axes.csv line {i}: {exc}", field="pattern", value=row.get("pattern")
-            ) from exc
-    return tuple(axes)
+    """The axes of codes/data/axes.csv, validated by `parse_axes` (SourceError names the bad line)."""
+    return parse_axes(resources.files("hccguide.codes").joinpath("data/axes.csv").read_text(encoding="utf-8"))
+
+
+@cache
+def axis_labels() -> dict[str, str]:
+    """{axis name: label} ('cause' -> 'cause or mechanism')."""
+    return {a.name: a.label for a in load_axes()}
 
 
 @cache
@@ -69,7 +119,7 @@ def axis_values(title: str) -> dict[str, str]:
     for axis in load_axes():
         match = axis.pattern.search(lowered)
         if match:
-            out[axis.name] = match.group(1) if match.groups() else match.group(0)
+            out[axis.name] = match.group(1)
     return out
 
 

@@ -9,9 +9,9 @@ them (`seventh_characters`, Section I.A.5 and the tabular's sevenChrDef).
 
 from __future__ import annotations
 
-from hccguide.codes.store import code_store
+from hccguide.codes.store import CodeStore, code_store
+from hccguide.icd10 import dot, undot
 from hccguide.kb.open import KB
-from hccguide.sources.cdc_tabular import dot
 
 NOTE_TYPES = (
     "inclusion_term",
@@ -66,3 +66,74 @@ def seventh_characters(kb: KB, row: dict) -> dict | None:
         for r in code_store(kb).seventh.get((row["code_set"], source), [])
     ]
     return {"from": dot(source), "characters": chars, "this_code": row["seventh_char"]}
+
+
+# Notes that name other codes a coder must weigh for this one (Guidelines I.A.12-I.A.13): printed on the code, on
+# an ancestor code or on its block; at the chapter level only the notes that ask for another code (chapter-wide
+# Excludes2 lists name whole chapters, not confusable codes).
+RULE_TYPES = ("excludes1", "excludes2", "use_additional_code", "code_first", "code_also")
+CHAPTER_RULE_TYPES = ("use_additional_code", "code_first", "code_also")
+
+
+def resolve_ref(store: CodeStore, code_set: str, ref: str) -> list[str]:
+    """The existing codes (dotted) a printed reference names: 'M46.2-' -> ['M46.2'], 'B95-B97' -> ['B95', 'B97'],
+    'A54.43' -> ['A54.43']. A reference to a code the code set lacks (a tabular erratum such as 'G31.90') gives
+    []; callers keep the printed text and report it as unresolved."""
+    text = ref.strip().rstrip("-").rstrip(".")
+    parts = [p.strip().rstrip(".") for p in text.split("-")] if "-" in text else [text]
+    out = []
+    for part in parts:
+        row = store.codes.get((code_set, undot(part)))
+        if row is None:
+            return []
+        out.append(row["code_dotted"])
+    return out
+
+
+def rule_notes(kb: KB, row: dict, ancestor_rows: list[dict]) -> list[dict]:
+    """Notes of RULE_TYPES that apply to `row`: its own, its ancestor codes' (nearest first), its block's, and
+    the chapter's notes asking for another code. A lead-in item ending in ':' ('osteomyelitis due to:') is joined
+    to the items printed under it. Returns [{type, text, from, from_kind, own, refs, codes, unresolved}]: `codes`
+    the existing dotted codes the refs name, `unresolved` the refs naming no code of the code set."""
+    store = code_store(kb)
+    code_set = row["code_set"]
+    nodes: list[tuple[str, str, str]] = [("code", row["code"], row["code_dotted"])]
+    nodes += [("code", a["code"], a["code_dotted"]) for a in reversed(ancestor_rows)]
+    nodes += [
+        ("block", row["block_id"], row["block_id"]),
+        ("chapter", str(row["chapter"]), f"chapter {row['chapter']}"),
+    ]
+    out: list[dict] = []
+    for kind, node, label in nodes:
+        types = CHAPTER_RULE_TYPES if kind == "chapter" else RULE_TYPES
+        lead: dict[str, str] = {}
+        for r in store.notes.get((code_set, kind, node), []):
+            note_type = r["note_type"]
+            if note_type not in types:
+                continue
+            text = r["text"]
+            if not r["refs"] and text.endswith(":"):
+                lead[note_type] = text
+                continue
+            full = f"{lead[note_type]} {text}" if note_type in lead else text
+            codes: list[str] = []
+            unresolved: list[str] = []
+            for ref in r["refs"]:
+                named = resolve_ref(store, code_set, ref)
+                codes += [c for c in named if c not in codes]
+                if not named:
+                    unresolved.append(ref)
+            out.append(
+                {
+                    "type": note_type,
+                    "text": full,
+                    "item": text,
+                    "from": label,
+                    "from_kind": kind,
+                    "own": kind == "code" and node == row["code"],
+                    "refs": list(r["refs"]),
+                    "codes": codes,
+                    "unresolved": unresolved,
+                }
+            )
+    return out

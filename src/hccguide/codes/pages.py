@@ -9,16 +9,16 @@ from __future__ import annotations
 from datetime import date
 
 from hccguide.codes import hierarchy
-from hccguide.codes.confused import confused_codes
+from hccguide.codes.guidance import code_guidance
 from hccguide.codes.hcc import check_payment_year, hcc_entries
 from hccguide.codes.lookup import choose_code_set, find_code
 from hccguide.codes.meat import meat_guidance
 from hccguide.codes.notes import inherit_notes, own_notes, seventh_characters
 from hccguide.codes.store import code_store
+from hccguide.icd10 import dot
 from hccguide.kb.open import KB
+from hccguide.kb.reference import sex_edit_summary
 from hccguide.kb.validity import validity_of
-from hccguide.raf.mce_edits import sex_edit_summary
-from hccguide.sources.cdc_tabular import dot
 
 
 def default_payment_year(today: date) -> int:
@@ -86,6 +86,17 @@ def code_page(
     descendants, n_desc = hierarchy.billable_descendants(kb, row)
     hcc = hcc_entries(kb, row["code"], row["code_set"], py)
     is_hcc = any(e["mapped"] for e in hcc if e["model"] in ("CMS-HCC V28", "CMS-HCC V24"))
+    seventh = seventh_characters(kb, row)
+    guide = code_guidance(
+        kb,
+        row,
+        py,
+        ancestor_rows=ancestor_rows,
+        siblings=sibs,
+        hcc=hcc,
+        descendants=(descendants, n_desc),
+        seventh=seventh,
+    )
     below = hccs_below(kb, row, py) if not row["billable"] else []
     py_note = None
     reused = sorted({e["model"] for e in hcc if e["mapped"] and e["coefficient_table_year"] != py})
@@ -118,14 +129,17 @@ def code_page(
         "billable_descendant_count": n_desc,
         "notes": notes,
         "inherited_notes": inherited,
-        "seventh_characters": seventh_characters(kb, row),
+        "seventh_characters": seventh,
         "payment_year": py,
         "payment_year_note": py_note,
         "hcc": hcc,
         "is_hcc": is_hcc,
         "hccs_below": below,
         "meat": meat_guidance(row, sibs, is_hcc, notes, inherited),
-        "confused_codes": confused_codes(kb, row, sibs, notes["excludes1"], inherited),
+        "confused_codes": guide["confused_codes"],
+        "checklist": guide["checklist"],
+        "faq": guide["faq"],
+        "faq_json_ld": guide["faq_json_ld"],
         "kb": {
             "release_id": kb.release_id,
             "sources": [

@@ -1,16 +1,16 @@
 """The KB tables a code page reads, held in memory once per release for fast lookups.
 
-A code page touches about sixty rows in a dozen tables; as DuckDB point queries that costs ~100 ms, as
-dictionary look-ups well under 5 ms. `code_store(kb)` loads every table the pages need on first use
-(about one second, ~200 MB) and keeps it for the life of the process, keyed by the release id. The rows are the
-KB rows unchanged; nothing here interprets them.
+A code page touches about sixty rows in a dozen tables; as DuckDB point queries that costs tens of milliseconds,
+as dictionary look-ups well under 5 ms (figures: docs/code-page.md, "Code store or point queries",
+benchmarks/code_store.py). `code_store(kb)` loads every table the pages need on first use and keeps it on the KB
+handle (`KB.memo`, key ``("codes.store",)``), released with it. The rows are the KB rows unchanged; nothing here
+interprets them.
 """
 
 from __future__ import annotations
 
 import bisect
 import re
-import threading
 from collections import defaultdict
 from dataclasses import dataclass, field
 
@@ -20,6 +20,7 @@ _WORD = re.compile(r"[a-z0-9]+")
 
 
 def title_words(title: str) -> set[str]:
+    """Lower-case words (letters and digits) of a title, as a set."""
     return set(_WORD.findall(title.lower()))
 
 
@@ -50,6 +51,36 @@ class CodeStore:
     _title_index: dict[tuple[str, int], tuple[dict[str, list[str]], dict[str, frozenset[str]]]] = field(
         default_factory=dict
     )
+    # one-character neighbours, built per (code set, category) on first use: masked code -> codes
+    _neighbours: dict[tuple[str, str], dict[str, list[str]]] = field(default_factory=dict)
+
+    def category_codes(self, code_set: str, category: str) -> list[str]:
+        """Every code (headers and billable) of a category, the category itself included, in code order."""
+        keys = self.sorted_codes[code_set]
+        i = bisect.bisect_left(keys, category)
+        j = bisect.bisect_left(keys, category + "~")
+        return keys[i:j]
+
+    def neighbours(self, code_set: str, code: str) -> list[tuple[int, str]]:
+        """Codes of the same category and length that differ from `code` in exactly one character after the
+        category, as (position, code), position 3 = the 4th character. The ICD-10-CM tabular gives each
+        character after the category one axis of the classification (cause, site, side, episode, ...), so these
+        are the codes that share every axis but one with `code`."""
+        category = code[:3]
+        key = (code_set, category)
+        index = self._neighbours.get(key)
+        if index is None:
+            index = {}
+            for other in self.category_codes(code_set, category):
+                for pos in range(3, len(other)):
+                    index.setdefault(f"{other[:pos]}*{other[pos + 1 :]}", []).append(other)
+            self._neighbours[key] = index
+        out = []
+        for pos in range(3, len(code)):
+            for other in index.get(f"{code[:pos]}*{code[pos + 1 :]}", ()):
+                if other != code:
+                    out.append((pos, other))
+        return out
 
     def billable_under(self, code_set: str, prefix: str) -> list[dict]:
         """Billable codes whose code starts with `prefix` (the prefix itself excluded), in tabular order."""
@@ -128,17 +159,10 @@ def _load(kb: KB) -> CodeStore:
     return store
 
 
-_STORES: dict[str, CodeStore] = {}
-_LOCK = threading.Lock()
+MEMO = "codes.store"
 
 
 def code_store(kb: KB) -> CodeStore:
-    """The in-memory tables of `kb`'s release (loaded on first use, then shared by every thread)."""
-    store = _STORES.get(kb.release_id)
-    if store is None:
-        with _LOCK:
-            store = _STORES.get(kb.release_id)
-            if store is None:
-                store = _load(kb)
-                _STORES[kb.release_id] = store
-    return store
+    """The in-memory tables of `kb`'s release, made once per KB handle (`KB.memo`, key ``("codes.store",)``) and
+    shared by every thread; `kb.close()` / `kb.forget("codes.store")` releases them."""
+    return kb.memo((MEMO,), lambda: _load(kb))
