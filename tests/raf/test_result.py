@@ -1,0 +1,96 @@
+"""The typed score result (raf/result.py), the parts of a raw score, new FY2027 codes, the one model resolver."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import pytest
+
+from hccguide.errors import UnknownModel
+from hccguide.kb.reference import resolve_model
+from hccguide.raf.result import ScoreResponse
+from hccguide.raf.segments import Member
+from hccguide.raf.tables import new_codes
+from hccguide.raf.trace import score_member
+
+CASES = list(csv.DictReader((Path(__file__).parent / "cases.csv").open(encoding="utf-8")))
+
+
+def _member(c: dict) -> Member:
+    return Member(
+        age=int(c["age"]),
+        sex=c["sex"],
+        dual_status=c["dual"],
+        orec=c["orec"],
+        lti=c["lti"] == "1",
+        new_enrollee=c["new_enrollee"] == "1",
+        esrd=c["esrd"] == "1",
+        snp=c["snp"] == "1",
+        graft_months=int(c["graft_months"]) if c["graft_months"] else None,
+    )
+
+
+@pytest.mark.parametrize("c", CASES, ids=[c["case"] for c in CASES])
+def test_parts_add_up_and_the_result_validates(kb, c: dict) -> None:
+    """Every hand-worked case: the four parts add up to the raw score, each part is the sum of its own kind of
+    factor, and the JSON validates against ScoreResponse (why: the API declares it as response_model)."""
+    dx = [x for x in c["dx"].split(";") if x]
+    r = score_member(kb, _member(c), dx, model=c["model"], payment_year=int(c["payment_year"]))
+    out = ScoreResponse.of(r)
+    parts = out.score_parts
+    assert round(parts.demographic + parts.disease + parts.interaction + parts.count, 3) == r.risk_score
+    kinds = ("demographic", "hcc", "interaction", "count")
+    by_kind = [round(sum(f.value for f in r.main.factors if f.kind == k), 3) for k in kinds]
+    assert [parts.demographic, parts.disease, parts.interaction, parts.count] == by_kind
+
+
+def test_parts_of_a_worked_member(kb) -> None:
+    """72-year-old community non-dual woman with diabetes with complications and heart failure (V28 PY2026): each
+    part is non-zero and the interaction DIABETES_HF_V28 is the interaction part (why: the four kinds are kept
+    apart, not lumped into 'disease')."""
+    r = score_member(kb, Member(age=72, sex="F"), ["E11.22", "I50.22"], model="V28", payment_year=2026)
+    parts = r.to_dict()["score_parts"]
+    inter = {f.name: f.value for f in r.main.factors if f.kind == "interaction"}
+    assert "DIABETES_HF_V28" in {i.name for i in r.main.interactions}
+    assert parts["interaction"] == round(sum(inter.values()), 3) > 0
+    assert parts["demographic"] > 0 and parts["disease"] > 0
+
+
+def test_new_fy2027_code_without_mapping_is_no_hcc_with_reason(kb) -> None:
+    """A code new in FY2027 (KB code_expansions / FY2027 code set) that the PY2027 initial CMS mapping lacks is
+    reported no_hcc, saying which mapping to load, and gets no HCC from its parent (why: issue 14; D69.1 maps to a
+    V28 HCC, its FY2027 children D69.11/D69.19 must not inherit it)."""
+    new = new_codes(kb)
+    unmapped = sorted(
+        c for c in new if not kb.query("SELECT 1 FROM dx_to_cc WHERE code = ? AND payment_year = 2027", [c])
+    )
+    assert unmapped, "the KB lists no FY2027 code without a PY2027 mapping"
+    code = "D6911" if "D6911" in unmapped else unmapped[0]
+    r = score_member(kb, Member(age=70, sex="F"), [code], model="V28", payment_year=2027, check_dates=False)
+    dx = r.to_dict()["diagnoses"][0]
+    assert dx["status"] == "no_hcc" and list(dx["ccs"]) == [], dx
+    assert "not in the CMS PY2027 initial mapping" in dx["reason"] and "hccguide kb add-mappings" in dx["reason"]
+    assert r.hccs == []
+
+
+@pytest.mark.parametrize(
+    ("typed", "key"),
+    [
+        ("V28", "CMS-HCC V28"),
+        ("cms-hcc v28", "CMS-HCC V28"),  # case-insensitive (search used to accept this, raf did not)
+        (" ESRD-V24 ", "CMS-HCC ESRD V24"),
+        ("RxHCC-V08", "RxHCC V08"),  # the KB models.short_name (search's spelling)
+        ("RX-V08", "RxHCC V08"),  # raf's old alias
+        ("CMS-HCC Model V24", "CMS-HCC V24"),  # the CMS mapping files' name
+    ],
+)
+def test_one_model_resolver(typed: str, key: str) -> None:
+    assert resolve_model(typed) == key
+
+
+@pytest.mark.parametrize("typed", ["V99", "", None, "HCC"])
+def test_unknown_model_names_the_field(typed) -> None:
+    with pytest.raises(UnknownModel) as e:
+        resolve_model(typed, field="hcc")
+    assert e.value.field == "hcc" and e.value.suggestions
