@@ -89,7 +89,7 @@ def test_provenance_has_every_source_with_its_sha256(kb: KB) -> None:
     recorded = {r["source_key"]: r for r in kb.sources}
     for f in files:
         row = recorded[f.source_key]
-        assert row["sha256"] == hashlib.sha256(f.location.read_bytes()).hexdigest(), f.source_key
+        assert row["sha256"] == hashlib.sha256(f.read_bytes()).hexdigest(), f.source_key  # vendored: unpacked
         assert (row["package"], row["package_version"], row["path"]) == (f.package, f.package_version, f.path)
         assert row["row_count"] > 0
     assert len(recorded) == len(files)

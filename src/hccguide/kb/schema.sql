@@ -21,7 +21,10 @@ CREATE TABLE provenance (
     sha256           VARCHAR NOT NULL,
     row_count        BIGINT NOT NULL,   -- rows loaded from the file
     official_release VARCHAR NOT NULL,  -- what CDC/CMS release the file reproduces
-    loaded_into      VARCHAR NOT NULL   -- KB table(s) fed by the file
+    loaded_into      VARCHAR NOT NULL,  -- KB table(s) fed by the file
+    copied_from      VARCHAR,           -- vendored CDC files (package 'hccguide'): the public mirror it was copied
+                                        -- from (repo @ commit, path); NULL otherwise
+    independent_check VARCHAR           -- vendored CDC files: the official source it was checked against
 );
 
 -- ICD-10-CM code sets (fiscal years).
@@ -32,12 +35,19 @@ CREATE TABLE code_sets (
     valid_from       DATE NOT NULL,                 -- first date of service (2025-10-01)
     valid_to         DATE NOT NULL,                 -- last date of service (2026-09-30)
     billable_count   INTEGER NOT NULL,
-    source_key       VARCHAR NOT NULL
+    source_key       VARCHAR NOT NULL,
+    derived_from     VARCHAR,          -- NULL: the code set's own tabular. 'FY2026 + cdc:icd10cm_order_addenda:FY2027':
+                                       -- built from the previous tabular and CDC's order addenda (kb/addenda_code_set.py)
+    notes_as_of      VARCHAR,          -- NULL: notes of this code set. 'FY2026': the notes (and chapters, blocks,
+                                       -- 7th characters) are the FY2026 tabular's; show `notes_label` with them
+    notes_label      VARCHAR           -- 'notes as of FY2026; FY2027 note changes not loaded' (NULL with notes_as_of)
 );
 
+-- A derived code set (code_sets.derived_from) has a chapter 0 and blocks 'unplaced:<category>' for categories its
+-- sources add without placing them (FY2027: QA1); their titles say "not known without the FY2027 tabular".
 CREATE TABLE chapters (
     code_set   VARCHAR NOT NULL,
-    chapter    INTEGER NOT NULL,      -- 1..22
+    chapter    INTEGER NOT NULL,      -- 1..22 (0: not known, see above)
     first_code VARCHAR NOT NULL,      -- 'A00'
     last_code  VARCHAR NOT NULL,      -- 'B99'
     title      VARCHAR NOT NULL,      -- without the range
@@ -71,7 +81,61 @@ CREATE TABLE codes (
     seventh_char_source VARCHAR,      -- for 'extension' rows and headers needing a 7th character: the code defining it
     seventh_char VARCHAR,             -- for 'extension' rows: the character added ('A')
     seq          INTEGER NOT NULL,    -- order in the tabular (sort key)
+    change       VARCHAR,             -- derived code sets only: 'added' | 'now_header' | 'now_billable' | 'revised'
+                                      -- against the previous code set (see code_changes); NULL: unchanged
+    previous_title VARCHAR,           -- 'revised' rows: the title in the previous code set
     PRIMARY KEY (code_set, code)
+);
+
+-- What CDC's order addenda change from the previous code set (FY2027: icd10cm_order_addenda_2027.txt, vendored):
+-- one row per code touched. Loaded whether FY2027 comes from the addenda or from a complete release a user added.
+CREATE TABLE code_changes (
+    code_set        VARCHAR NOT NULL,  -- the code set the change leads to ('FY2027')
+    code            VARCHAR NOT NULL,  -- undotted
+    code_dotted     VARCHAR NOT NULL,
+    change          VARCHAR NOT NULL,  -- 'added' | 'deleted' | 'now_header' (billable before, header now: I42.0) |
+                                       -- 'now_billable' | 'revised' (title)
+    billable_before BOOLEAN,           -- NULL: not in the previous code set
+    billable_after  BOOLEAN,           -- NULL: deleted
+    title           VARCHAR NOT NULL,  -- long title on the addenda line (the deleted title for 'deleted')
+    previous_title  VARCHAR,           -- 'revised': the title before ('Revise from:')
+    addenda_line    INTEGER NOT NULL,  -- line in the addenda file
+    source_key      VARCHAR NOT NULL,  -- 'cdc:icd10cm_order_addenda:FY2027'
+    PRIMARY KEY (code_set, code)
+);
+
+-- The Table of Neoplasms and the Table of Drugs and Chemicals of the ICD-10-CM Index (CDC April 1, 2026, FY2026
+-- editions, vendored). One row per term, in document order; `path` is the way a coder reads it
+-- (['Neoplasm, neoplastic', 'liver'] -> "Neoplasm, liver"; ['Warfarin'] -> "Warfarin").
+CREATE TABLE index_terms (
+    table_name   VARCHAR NOT NULL,     -- 'neoplasm' | 'drug'
+    row_id       INTEGER NOT NULL,     -- document order, from 1, per table
+    parent_id    INTEGER,              -- the term above; NULL for a main term
+    level        INTEGER NOT NULL,     -- 0 main term, 1.. indent level
+    term         VARCHAR NOT NULL,     -- title without nonessential modifiers ('liver', 'Warfarin')
+    nonessential VARCHAR[] NOT NULL,   -- nonessential modifiers as printed ('(pharynx) (tissue)')
+    path         VARCHAR[] NOT NULL,   -- terms from the main term down to this one
+    see          VARCHAR,              -- 'see' cross-reference ('Neoplasm, connective tissue')
+    see_also     VARCHAR,              -- 'see also' cross-reference
+    source_key   VARCHAR NOT NULL,     -- 'cdc:icd10cm_neoplasm_table:FY2026' | 'cdc:icd10cm_drug_table:FY2026'
+    PRIMARY KEY (table_name, row_id)
+);
+
+-- The code cells of those tables (empty '-'/'--' cells left out).
+-- Neoplasm columns: malignant_primary, malignant_secondary, ca_in_situ, benign, uncertain_behavior,
+-- unspecified_behavior. Drug columns: poisoning_accidental, poisoning_intentional_self_harm, poisoning_assault,
+-- poisoning_undetermined, adverse_effect, underdosing (Drug codes need a 7th character: A, D or S).
+-- The tables are FY2026 editions: a cell can name a code a later code set deleted (T52.8X-, 70 Drug rows;
+-- FY2027 expands it into T52.81-/T52.82-/T52.89-): kb/index_tables.py resolves cells per code set.
+CREATE TABLE index_cells (
+    table_name   VARCHAR NOT NULL,
+    row_id       INTEGER NOT NULL,     -- index_terms.row_id
+    column_name  VARCHAR NOT NULL,     -- see above
+    printed      VARCHAR NOT NULL,     -- as printed ('C79.8-', 'T45.515')
+    code         VARCHAR NOT NULL,     -- undotted, without the dash ('C798', 'T45515')
+    incomplete   BOOLEAN NOT NULL,     -- printed with '-': choose a code beneath it
+    source_key   VARCHAR NOT NULL,
+    PRIMARY KEY (table_name, row_id, column_name)
 );
 
 -- Instructional notes as printed in the tabular, on chapters, blocks and codes.
