@@ -17,6 +17,7 @@ stay and the MS-DRG are added by `claims.drg` (they need the grouper, one claim 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 
 import pyarrow as pa
@@ -203,13 +204,13 @@ def run_findings(refs: References, claims: pa.Table, dx: pa.Table, lines: pa.Tab
             }
         )
         cur.register("in_rules", rules)
-        return cur.execute(
+        return cur.sql(
             f"""WITH f AS ({FINDINGS_SQL})
 SELECT f.ck, f.pos, f.rule, coalesce(f.severity, r.rule_severity) AS severity, f.codes, f.message, r.source
 FROM f JOIN in_rules r ON r.rule = f.rule
 ORDER BY f.ck, CASE coalesce(f.severity, r.rule_severity) WHEN 'error' THEN 0 WHEN 'warning' THEN 1 ELSE 2 END,
   f.pos, f.rule, f.message""",
-            {"default_cs": refs.default_code_set},
+            params={"default_cs": refs.default_code_set},
         ).to_arrow_table()
     finally:
         cur.close()
@@ -331,12 +332,33 @@ def check_claim(kb: KB, claim: Claim) -> CheckResult:
     """Every check on one claim: code-level rules (the batch SQL), and for an inpatient claim the MCE and MS-DRG.
 
     Returns a CheckResult naming the code set used (FY of the date of service) and what was not checked."""
-    refs = references(kb)
-    findings = code_findings(kb, [claim])[0]
+    return _result(kb, claim, code_findings(kb, [claim])[0])
+
+
+def check_batch(
+    kb: KB, claims: list[Claim], *, chunk: int = 50_000, progress: Callable[[int], None] | None = None
+) -> list[CheckResult]:
+    """Check many claims: the code-level SQL runs per chunk of `chunk` claims, inpatient claims add the MCE and
+    MS-DRG one by one. `progress(n)` is called with the number of claims done after each step. Equals calling
+    `check_claim` on each (tests/claims/test_batch.py)."""
+    out: list[CheckResult] = []
+    for start in range(0, len(claims), chunk):
+        part = claims[start : start + chunk]
+        per = code_findings(kb, part)
+        for claim, findings in zip(part, per, strict=True):
+            out.append(_result(kb, claim, findings))
+            if progress and claim.claim_type == "inpatient":
+                progress(1)
+        if progress:
+            progress(sum(1 for c in part if c.claim_type != "inpatient"))
+    return out
+
+
+def _result(kb: KB, claim: Claim, findings: list[Finding]) -> CheckResult:
     not_checked = _not_checked(claim)
     result_drg = None
     if claim.claim_type == "inpatient":
-        extra, result_drg, missing = inpatient_findings(claim, findings, refs)
+        extra, result_drg, missing = inpatient_findings(claim, findings, references(kb))
         findings = sorted(findings + extra, key=lambda f: _RANK[f.severity])
         not_checked += missing
     fy = fiscal_year_of(claim.date_of_service)

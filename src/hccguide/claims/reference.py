@@ -41,6 +41,7 @@ from hccguide.icd10 import undot
 from hccguide.kb.open import KB
 
 MEMO = "claims.reference"
+_UNDERLYING = re.compile(r"^(the )?underlying", re.IGNORECASE)
 _REF_CODE = re.compile(r"[A-Z][0-9A-Z]{2}(?:\.[0-9A-Z]{1,4})?")
 
 
@@ -123,7 +124,7 @@ def references(kb: KB) -> References:
 
 
 def _arrow(kb: KB, sql: str) -> pa.Table:
-    return kb.cursor().execute(sql).to_arrow_table()
+    return kb.cursor().sql(sql).to_arrow_table()
 
 
 def _load(con: duckdb.DuckDBPyConnection, name: str, table: pa.Table) -> None:
@@ -217,8 +218,8 @@ def _note_tables(kb: KB) -> dict[str, pa.Table]:
                             note_id = f"{key}#{seq}"
                             for col, v in zip(ua, (code_set, code, note_id, lo, hi, text), strict=True):
                                 ua[col].append(v)
-        underlying = any(t.strip().lower().startswith("underlying") for t, _r in code_first)
-        if "in diseases classified elsewhere" in title.lower() or underlying:
+        underlying = any(_UNDERLYING.match(t.strip()) for t, _r in code_first)
+        if "classified elsewhere" in title.lower() or underlying:
             is_open = not code_first or any(not r or "such as" in t.lower() or "underlying" in t for t, r in code_first)
             for col, v in zip(manif, (code_set, code, is_open), strict=True):
                 manif[col].append(v)
