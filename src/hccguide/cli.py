@@ -409,6 +409,9 @@ def _warm_caches(kb: object) -> None:
     err_console.print(f"hccguide: caches ready in {time.perf_counter() - started:.1f} s", highlight=False)
 
 
+import hccguide.cli_claims  # noqa: E402, F401  (registers `check`)
+
+
 def main() -> None:
     app()
 

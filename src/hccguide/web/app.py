@@ -70,4 +70,5 @@ def create_app(api_key: str | None = None) -> FastAPI:
 
     app.include_router(api.router)
     app.include_router(pages.router)
+    app.include_router(__import__("hccguide.web.routes_claims", fromlist=["router"]).router)  # claims
     return app
