@@ -157,7 +157,7 @@ def _single(kb, members: Path, dx: Path) -> tuple[dict[str, tuple], set[tuple], 
     items: dict[str, list] = {}
     conflicts = set()
     undated = 0
-    for rn, r in enumerate(csv.DictReader(dx.open()), start=1):
+    for rn, r in enumerate(csv.DictReader(dx.open()), start=2):  # row_number = physical line, header = line 1
         day = date.fromisoformat(r["date_of_service"]) if r["date_of_service"] else None
         items.setdefault(r["member_id"], []).append((r["dx_code"], day))
         one = score_member(kb, Member.from_row(people[r["member_id"]]), [(r["dx_code"], day)], payment_year=2025)

@@ -18,6 +18,8 @@ import sqlglot
 
 from hccguide.errors import BadInput
 from hccguide.kb.open import KB
+from hccguide.raf.batch_io import file_kind
+from hccguide.raf.batch_summary import COUNTS_SQL, new_code_statement, new_code_warning
 from hccguide.raf.engine_duckdb import (
     DEMO_KEY,
     DX_COLUMNS,
@@ -27,6 +29,7 @@ from hccguide.raf.engine_duckdb import (
     BatchResult,
     Progress,
     batch_result,
+    check_outputs,
     demographic_rows,
     final_statement,
     is_view,
@@ -89,12 +92,10 @@ def _source(
     name: str,
     what: str,
 ) -> None:
+    kind = file_kind(path, what)
     if not path.is_file():
-        raise BadInput(f"{what} file not found", field=what, value=str(path), fix="check the path")
-    if path.suffix.lower() in (".parquet", ".pq"):
-        df = spark.read.parquet(str(path))
-    else:
-        df = spark.read.option("header", "true").csv(str(path))
+        raise BadInput(f"{what} file {path.name!r} not found", field=what, value=str(path), fix="check the path")
+    df = spark.read.parquet(str(path)) if kind == "parquet" else spark.read.option("header", "true").csv(str(path))
     inverse = {v: k for k, v in column_map.items()}
     from pyspark.sql import functions as F
 
@@ -112,13 +113,15 @@ def _source(
             )
         else:
             cols.append(F.lit(None).cast("string").alias(c))
-    if path.suffix.lower() in (".parquet", ".pq"):
+    if kind == "parquet":
         # Parquet row index (Spark file metadata): the 1-based input row number without a global sort
         df = df.select(*cols, (F.col("_metadata.row_index") + 1).alias("rn"))
     else:
         from pyspark.sql.window import Window
 
-        df = df.select(*cols).withColumn("rn", F.row_number().over(Window.orderBy(F.monotonically_increasing_id())))
+        # line number with the header as line 1 (blank lines, which Spark skips, are not counted here: docs/raf.md)
+        rn = F.row_number().over(Window.orderBy(F.monotonically_increasing_id())) + 1
+        df = df.select(*cols).withColumn("rn", rn)
     df.createOrReplaceTempView(name)
 
 
@@ -142,6 +145,7 @@ def run_spark(
     """Score a file of members on Spark; same outputs and summary as engine_duckdb.run_duckdb."""
     t0 = time.perf_counter()
     step = progress or (lambda _m, _f: None)
+    out, rejects = check_outputs(out, rejects, [Path(members), Path(diagnoses)])
     spark = spark or spark_session(master)
     plan = plan_batch(kb, model, payment_year)
     column_map = column_map or {}
@@ -176,14 +180,14 @@ def run_spark(
                 m,
                 plan.payment_year,
                 t.constants,
-                m == "CMS-HCC V28",
                 "RXHCC" if m.startswith("RxHCC") else "HCC",
             )
         )
     step("writing", 0.9)
     scores = spark.sql(to_spark(final_statement(plan, kb.release_id))).localCheckpoint(eager=True)
     scores.createOrReplaceTempView("scores")
-    res = _summary(spark, t0, undated_sex_statement(kb, payment_year), payment_year)
+    req_tag = next(tag for tag, m, _ in plan.runs if m == plan.requested)
+    res = _summary(spark, t0, undated_sex_statement(kb, payment_year), payment_year, new_code_statement(req_tag))
     if out:
         _write(scores, Path(out))  # no order promised, as with DuckDB: a global sort costs a job of its own
     if rejects:
@@ -193,13 +197,9 @@ def run_spark(
     return res
 
 
-def _summary(spark: Any, t0: float, undated_sql: str | None, payment_year: int) -> BatchResult:
-    counts = spark.sql(
-        "SELECT (SELECT count(*) FROM mem_checked), (SELECT count(*) FROM rejects WHERE source = 'members'), "
-        "(SELECT count(*) FROM scores), (SELECT count(*) FROM src_dx), "
-        "(SELECT count(*) FROM rejects WHERE source = 'diagnoses'), (SELECT count(*) FROM dx)"
-    ).collect()[0]
-    m_in, m_rej, scored, d_in, d_rej, d_used = (int(x) for x in counts)
+def _summary(spark: Any, t0: float, undated_sql: str | None, payment_year: int, new_sql: str) -> BatchResult:
+    counts = spark.sql(to_spark(COUNTS_SQL)).collect()[0]
+    m_in, scored, m_rej, d_in, d_used, d_rej = (int(x) for x in counts)
     row = spark.sql(
         "SELECT avg(risk_score), percentile_approx(risk_score, array(0.1, 0.25, 0.5, 0.75, 0.9, 0.99)), "
         "avg(risk_score_payment) FROM scores"
@@ -207,8 +207,9 @@ def _summary(spark: Any, t0: float, undated_sql: str | None, payment_year: int) 
     reasons = {r[0]: r[1] for r in spark.sql("SELECT reason, count(*) FROM rejects GROUP BY reason").collect()}
     segs = {r[0]: r[1] for r in spark.sql("SELECT segment, count(*) FROM scores GROUP BY segment").collect()}
     undated = spark.sql(to_spark(undated_sql)).collect()[0][0] if undated_sql else 0
-    warnings = undated_sex_warning(undated, payment_year)
-    return batch_result((m_in, scored, m_rej, d_in, d_used, d_rej), row, reasons, segs, t0, warnings)
+    new = int(spark.sql(to_spark(new_sql)).collect()[0][0])
+    warnings = undated_sex_warning(undated, payment_year) + new_code_warning(new, payment_year)
+    return batch_result((m_in, scored, m_rej, d_in, d_used, d_rej), row, reasons, segs, t0, warnings, new)
 
 
 def _write(df: Any, path: Path) -> None:

@@ -23,11 +23,9 @@ from datetime import date
 from typing import Any
 
 from hccguide.errors import BadDate, BadInput
+from hccguide.raf.rules import dual_key, member_codes
 
-FULL_DUAL = frozenset({"02", "04", "08"})
-PARTIAL_DUAL = frozenset({"01", "03", "05", "06"})
-NON_DUAL = frozenset({"00", "07", "09", "10", "NA"})
-DUAL_WORDS = {"non": "non", "none": "non", "no": "non", "partial": "partial", "full": "full"}
+# Dual status and sex codes: raf/member_codes.csv (rules.member_codes), read by the batch SQL too.
 COMMUNITY_SEGMENTS = ("CNA", "CND", "CFA", "CFD", "CPA", "CPD")
 
 # Age cells of the demographic terms (CMS model software age/sex variables).
@@ -104,23 +102,12 @@ def dual_class(value: str | None) -> str | None:
     """'non' | 'partial' | 'full' from a CMS dual status code or word; None when unrecognised."""
     if value is None or str(value).strip() == "":
         return "non"
-    v = str(value).strip()
-    if v.lower() in DUAL_WORDS:
-        return DUAL_WORDS[v.lower()]
-    if v.isdigit() and len(v) == 1:
-        v = "0" + v
-    if v in FULL_DUAL:
-        return "full"
-    if v in PARTIAL_DUAL:
-        return "partial"
-    if v.upper() in NON_DUAL:
-        return "non"
-    return None
+    return member_codes("dual_status").get(dual_key(str(value)))
 
 
 def normalize_sex(value: str | None) -> str | None:
-    v = (value or "").strip().upper()
-    return {"F": "F", "2": "F", "FEMALE": "F", "M": "M", "1": "M", "MALE": "M"}.get(v)
+    """'F' | 'M' from a sex code or word (raf/member_codes.csv); None when unrecognised."""
+    return member_codes("sex").get((value or "").strip().upper())
 
 
 def demographics(member: Member, payment_year: int, as_of: date | None = None) -> Demographics:

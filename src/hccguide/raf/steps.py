@@ -16,6 +16,7 @@ from datetime import date
 
 from hccguide.icd10 import undot
 from hccguide.raf.mce_edits import SexEdits, conflict_on, conflict_reason
+from hccguide.raf.rules import hierarchy_patches
 from hccguide.raf.segments import Demographics, Segment
 from hccguide.raf.tables import ModelTables, new_code_reason, term_key
 
@@ -141,8 +142,6 @@ def apply_edits(
     return cc_to_dx, fired
 
 
-# CMS-HCC V28 model software V2826T1M "heart interaction patch": CC223 counts only with another heart-failure CC.
-HEART_PATCH = {"CMS-HCC V28": ("223", frozenset({"221", "222", "224", "225", "226"}))}
 
 
 @dataclass(frozen=True)
@@ -157,10 +156,11 @@ def apply_hierarchies(ccs: frozenset[str], tables: ModelTables) -> tuple[frozens
     the heart patch first. Returns the kept HCCs and each dropped one with the HCC that dropped it."""
     dropped: list[Dropped] = []
     current = set(ccs)
-    patch = HEART_PATCH.get(tables.model)
-    if patch and patch[0] in current and not (current & patch[1]):
-        current.discard(patch[0])
-        dropped.append(Dropped(patch[0], None, "V28 heart patch: CC223 needs CC221/222/224/225/226 (V2826T1M)"))
+    for patch in hierarchy_patches().get(tables.model, ()):  # raf/hierarchy_patches.csv: the V28 heart patch
+        if patch.cc in current and not (current & patch.needs_any):
+            current.discard(patch.cc)
+            needs = "/".join(sorted(patch.needs_any, key=_cc_key))
+            dropped.append(Dropped(patch.cc, None, f"V28 heart patch: CC{patch.cc} needs CC{needs} (V2826T1M)"))
     remove: dict[str, str] = {}
     for parent in sorted(current, key=_cc_key):
         for child in tables.hierarchy.get(parent, ()):

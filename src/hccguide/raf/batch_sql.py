@@ -1,0 +1,66 @@
+"""Small SQL builders shared by the batch statements: literals composed with sqlglot (a value is never pasted into
+SQL text by hand), CMS rounding, booleans, and the RAF rules of raf/rules.py written as SQL from the same data files
+the one-member path reads (dual status and sex codes, bill types, the V28 heart patch).
+
+The SQL is DuckDB dialect; engine_spark.py transpiles it with sqlglot.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date
+
+import sqlglot.expressions as exp
+
+from hccguide.raf.rules import member_codes
+
+
+def lit(value: str | int | float | None) -> str:
+    """A SQL literal of a string, number or NULL, quoted by sqlglot ("O'Brien" -> 'O''Brien')."""
+    if value is None:
+        return "NULL"
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, int | float):
+        return repr(float(value)) if isinstance(value, float) else str(int(value))
+    return exp.Literal.string(str(value)).sql(dialect="duckdb")
+
+
+def date_lit(day: date) -> str:
+    """DATE 'YYYY-MM-DD' of a date object."""
+    if not isinstance(day, date):
+        raise TypeError("date_lit takes a datetime.date")
+    return exp.cast(exp.Literal.string(day.isoformat()), "DATE").sql(dialect="duckdb")
+
+
+def in_list(values: Iterable[str]) -> str:
+    """('a', 'b', ...) of string literals."""
+    return "(" + ", ".join(lit(v) for v in values) + ")"
+
+
+def round_sql(expr: str) -> str:
+    """steps.round_cms as SQL: floor(x * 1000 + 0.5 + 1e-9) / 1000."""
+    return f"(floor(({expr}) * 1000 + 0.5 + 1e-9) / 1000)"
+
+
+def bool_sql(col: str) -> str:
+    """A yes/no column read as the CLI and API read it: 1, true, t, y, yes (any case) are true, anything else false."""
+    return f"CASE WHEN upper(trim(CAST({col} AS VARCHAR))) IN ('1', 'TRUE', 'T', 'Y', 'YES') THEN TRUE ELSE FALSE END"
+
+
+def code_case(key_sql: str, field: str) -> str:
+    """CASE <key> WHEN 'value' THEN 'class' ... ELSE NULL END over member_codes.csv rows of `field`."""
+    whens = " ".join(f"WHEN {lit(v)} THEN {lit(c)}" for v, c in member_codes(field).items())
+    return f"CASE {key_sql} {whens} ELSE NULL END"
+
+
+def dual_sql(col: str = "dual_status") -> str:
+    """rules.dual_key + member_codes('dual_status') as SQL: blank or NULL -> 'non'; unknown -> NULL."""
+    t = f"trim(CAST({col} AS VARCHAR))"
+    key = f"CASE WHEN regexp_full_match({t}, '[0-9]') THEN '0' || {t} ELSE upper({t}) END"
+    return f"CASE WHEN {col} IS NULL OR {t} = '' THEN 'non' ELSE {code_case(key, 'dual_status')} END"
+
+
+def sex_sql(col: str = "sex") -> str:
+    """segments.normalize_sex as SQL (member_codes('sex')): 'F' | 'M' | NULL."""
+    return code_case(f"upper(trim(CAST({col} AS VARCHAR)))", "sex")
