@@ -242,7 +242,6 @@ def score_cmd(
     """Score one member (CMS-HCC RAF) and explain it line by line."""
     from hccguide.kb.open import open_kb
     from hccguide.raf.request import ScoreRequest
-    from hccguide.raf.trace import render_text
 
     born = _date_option(dob, "dob", "date of birth")
     day = _date_option(date_of_service, "date_of_service", "date of service")
@@ -256,7 +255,9 @@ def score_cmd(
         emit_json(result.to_dict())
         return
     if explain:
-        for line in render_text(result):
+        from hccguide.cli_render import score_text
+
+        for line in score_text(result):
             console.print(line, highlight=False, markup=False)
         return
     pay = "n/a" if result.risk_score_payment is None else f"{result.risk_score_payment:.3f}"
@@ -360,7 +361,7 @@ def search_cmd(
     if as_json:
         emit_json(answer)
         return
-    from hccguide.search.render import print_search
+    from hccguide.cli_render import print_search
 
     print_search(console, answer)
 
@@ -374,12 +375,22 @@ def serve(
     api_key: Annotated[
         str | None, typer.Option(envvar="HCCGUIDE_API_KEY", help="Required when not on loopback.")
     ] = None,
+    workers: Annotated[int, typer.Option(min=1, max=32, help="Server processes (each opens the KB read-only).")] = 1,
+    max_body_bytes: Annotated[
+        int, typer.Option("--max-body-bytes", min=1024, help="Request body limit in bytes (larger: HTTP 413).")
+    ] = 1_000_000,
+    timeout_keep_alive: Annotated[
+        int,
+        typer.Option("--timeout-keep-alive", min=1, help="Seconds an idle keep-alive connection stays open; keep "
+                     "it above your clients' pool idle timeout (httpx 5 s, browsers 60 s+)."),
+    ] = 75,
 ) -> None:
     """Serve the web app and JSON API (http://127.0.0.1:8000 by default)."""
+    import os
+
     import uvicorn
 
     from hccguide.errors import BadInput
-    from hccguide.web.app import create_app
 
     if host not in ("127.0.0.1", "localhost", "::1") and not api_key:
         raise BadInput(
@@ -391,9 +402,24 @@ def serve(
     from hccguide.kb.open import shared_kb
 
     kb = shared_kb()  # fails now, with the fix, if no knowledge base is built
+    if host not in ("127.0.0.1", "localhost", "::1"):
+        err_console.print(
+            f"warning: {host} is served over plain HTTP: the key and every score travel unencrypted. Put a TLS "
+            "proxy in front (or use an SSH tunnel) before anyone but you connects.", highlight=False, markup=False)
+    err_console.print(f"hccguide: serving on http://{host}:{port} (release {kb.release_id}, {workers} worker(s))",
+                      highlight=False)
+    # The factory reads these in every worker process.
+    os.environ["HCCGUIDE_MAX_BODY_BYTES"] = str(max_body_bytes)
+    if api_key:
+        os.environ["HCCGUIDE_API_KEY"] = api_key
+    common = dict(host=host, port=port, log_level="warning", timeout_keep_alive=timeout_keep_alive)
+    if workers > 1:
+        uvicorn.run("hccguide.web.app:create_app_from_env", factory=True, workers=workers, **common)  # type: ignore[arg-type]
+        return
+    from hccguide.web.app import create_app
+
     threading.Thread(target=_warm_caches, args=(kb,), daemon=True, name="hccguide-warm").start()
-    err_console.print(f"hccguide: serving on http://{host}:{port} (release {kb.release_id})", highlight=False)
-    uvicorn.run(create_app(api_key=api_key), host=host, port=port, log_level="warning")
+    uvicorn.run(create_app(api_key=api_key, max_body_bytes=max_body_bytes), **common)  # type: ignore[arg-type]
 
 
 def _warm_caches(kb: object) -> None:

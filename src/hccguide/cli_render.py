@@ -1,4 +1,5 @@
-"""The text face of the CLI: `hccguide code` and `hccguide kb info` rendered with rich (readable at 100 columns).
+"""The text face of the CLI: `hccguide code`, `kb info`, `score --explain` and `search` rendered with rich
+(readable at 100 columns).
 
 Pure presentation: every value printed comes from the code page dict (docs/code-page.md) or the `kb_info()`
 payload; nothing is computed here except layout. Rich markup in KB text is escaped.
@@ -15,31 +16,36 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-# Tabular note types in print order, with the heading a coder reads.
-NOTE_TYPES: dict[str, str] = {
-    "inclusion_term": "Inclusion terms",
-    "includes": "Includes",
-    "excludes1": "Excludes1",
-    "excludes2": "Excludes2",
-    "code_first": "Code first",
-    "use_additional_code": "Use additional code",
-    "code_also": "Code also",
-    "notes": "Notes",
-    "seventh_char_note": "7th character",
+# Tabular note types in the order the CDC tabular prints them: (heading, what it means to a coder). The ONE
+# definition: the CLI prints the heading, the web pages (web/pages.py) print "heading (meaning)".
+NOTE_HEADINGS: dict[str, tuple[str, str]] = {
+    "inclusion_term": ("Inclusion terms", ""),
+    "includes": ("Includes", ""),
+    "excludes1": ("Excludes1", "never coded together with this code"),
+    "excludes2": ("Excludes2", "not included here; both may be coded"),
+    "code_first": ("Code first", ""),
+    "use_additional_code": ("Use additional code", ""),
+    "code_also": ("Code also", ""),
+    "notes": ("Notes", ""),
+    "seventh_char_note": ("7th character", ""),
 }
+NOTE_TYPES: dict[str, str] = {kind: heading for kind, (heading, _) in NOTE_HEADINGS.items()}
+
+
+def hcc_name(ref: dict, entry: dict) -> str:
+    """'HCC381' for a hierarchy row {cc|hcc, label} of a code page model entry (the prefix of the entry's own HCC:
+    'HCC' for CMS-HCC, 'RxHCC' for RxHCC). The one definition for the CLI and the pages."""
+    if ref.get("hcc"):
+        return str(ref["hcc"])
+    prefix = str(entry.get("hcc") or "HCC").removesuffix(str(entry.get("cc") or ""))
+    return f"{prefix}{ref.get('cc')}"
+
 
 _CORE_MODELS = ("CMS-HCC V28", "CMS-HCC V24")
 
 
 def _fmt(value: float | None) -> str:
     return "-" if value is None else f"{value:.3f}"
-
-
-def _hcc_name(ref: dict, entry: dict) -> str:
-    if ref.get("hcc"):
-        return str(ref["hcc"])
-    prefix = str(entry.get("hcc") or "HCC").removesuffix(str(entry.get("cc") or ""))
-    return f"{prefix}{ref.get('cc')}"
 
 
 def _brief_list(rows: list[dict], limit: int = 40) -> Text:
@@ -133,8 +139,8 @@ def _hcc_section(page: dict) -> list[Any]:
                 cells.append(cell)
             table.add_row(*cells)
             out.append(table)
-        drops = ", ".join(_hcc_name(d, e) for d in e["hierarchy"].get("drops", []))
-        dropped_by = ", ".join(_hcc_name(d, e) for d in e["hierarchy"].get("dropped_by", []))
+        drops = ", ".join(hcc_name(d, e) for d in e["hierarchy"].get("drops", []))
+        dropped_by = ", ".join(hcc_name(d, e) for d in e["hierarchy"].get("dropped_by", []))
         if drops or dropped_by:
             out.append(
                 Text(
@@ -271,3 +277,82 @@ def print_kb_info(console: Console, payload: dict) -> None:
         )
     console.print(t)
     console.print(Text("Full sha256 of every file: hccguide kb info --json", style="dim"))
+
+
+# ---------------------------------------------------------------------------------------------------- score
+def score_text(result: Any) -> list[str]:
+    """The readable trace of a `raf.trace.ScoreResult`, line by line (`hccguide score --explain`)."""
+    d = result.to_dict()
+    m = result.main
+    lines = [
+        f"model {d['model']}  payment year {d['payment_year']}  KB {d['kb_release']}",
+        f"segment {d['segment']}: {d['segment_reason']}",
+    ]
+    for x in d["defaults"]:
+        lines.append(f"default: {x}")
+    lines.append("diagnoses:")
+    for x in m.diagnoses:
+        lines.append(f"  {x.input!s:>10} → {('HCC ' + ', '.join(x.ccs)) if x.ccs else '—'}  ({x.reason})")
+    for e in m.edits:
+        lines.append(f"  edit: {e.code} CC{e.cc_from} → {('CC' + e.cc_to) if e.cc_to else 'removed'} ({e.rule})")
+    for x in m.dropped:
+        by = f"by HCC{x.by} {m.labels.get(x.by, '')}" if x.by else "by rule"
+        lines.append(f"  hierarchy: HCC{x.hcc} {m.labels.get(x.hcc, '')} dropped {by}")
+    for h in m.interactions:
+        lines.append(f"  interaction {h.name}: {'; '.join(h.because)}")
+    if m.count_variable:
+        lines.append(f"  count variable {m.count_variable} ({len(m.hccs)} payment HCCs)")
+    lines.append("factors:")
+    for f in m.factors:
+        lines.append(f"  {f.name:<40} {f.value:>7.3f}  {f.label or ''}")
+    lines.append(f"raw score {result.risk_score:.3f}")
+    if result.risk_score_normalized is not None:
+        lines.append(f"normalized {result.risk_score_normalized:.3f} (÷ {m.normalization_factor})")
+    for p in result.blend_parts:
+        lines.append(f"  blend {p['model']} × {p['weight']}: normalized {p['risk_score_normalized']}")
+    if result.risk_score_payment is not None:
+        lines.append(
+            f"payment {result.risk_score_payment:.3f} (× (1 − {result.ma_coding_adjustment}) MA coding adjustment)"
+        )
+    for w in result.warnings:
+        lines.append(f"warning: {w}")
+    return lines
+
+
+# ---------------------------------------------------------------------------------------------------- search
+def print_search(console: Console, answer: dict) -> None:
+    """Print `hccguide.search.query.search()`'s answer: corrections and expansions used, then a table (code, billable, V28 HCC, title)."""
+    if answer["corrections"]:
+        fixed = ", ".join(f"{c['from']} -> {c['to']}" for c in answer["corrections"])
+        console.print(f"[dim]spelling:[/] {fixed}", highlight=False)
+    if answer["expansions"]:
+        shown = "; ".join(f"{e['text']} = {' / '.join(e['as'][:2])}" for e in answer["expansions"])
+        console.print(f"[dim]read as:[/] {shown}", highlight=False)
+    for note in answer["notes"]:
+        console.print(f"[yellow]note:[/] {note}", highlight=False)
+    if not answer["results"]:
+        console.print("no code matches; try other words or an abbreviation from search/synonyms.csv")
+        return
+    table = Table(show_header=True, header_style="bold", expand=False)
+    table.add_column("#", justify="right")
+    table.add_column("code", no_wrap=True)
+    table.add_column("billable")
+    table.add_column("V28 HCC", no_wrap=True)
+    table.add_column("title")
+    for n, r in enumerate(answer["results"], start=1):
+        title = r["title"]
+        if r.get("seventh_character", {}).get("assumed"):
+            title += " [dim](episode of care assumed: initial)[/]"
+        if r.get("choices"):
+            picks = ", ".join(c["code"] for c in r["choices"][:6])
+            axes = f" (they differ by {', '.join(r['axes'])})" if r.get("axes") else ""
+            title += f"\n[dim]header, not billable; billable choices{axes}: {picks}[/]"
+        table.add_row(
+            str(n),
+            r["code"],
+            "yes" if r["billable"] else "[red]no[/]",
+            f"HCC {r['v28_hcc']}" if r["v28_hcc"] else "-",
+            title,
+        )
+    console.print(table)
+    console.print(f"[dim]{answer['code_set']}, CMS-HCC V28 PY{answer['payment_year']}, {answer['kb']['release_id']}[/]")

@@ -144,7 +144,8 @@ def test_code_box_with_a_malformed_code_shows_the_error(client: TestClient) -> N
 
 def test_home_has_code_box_and_search_hooks(client: TestClient) -> None:
     html = client.get("/", headers=HTML).text
-    assert '<input id="q"' in html and '<div id="search-results"' in html
+    assert '<input id="q"' in html and '<ul id="search-results" role="listbox"' in html
+    assert 'role="combobox"' in html and 'action="/search"' in html  # without JavaScript the box submits
     assert '<script src="/static/search.js" defer></script>' in html
     assert 'id="code-box"' in html and 'action="/codes"' in html
 

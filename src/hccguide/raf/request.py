@@ -20,6 +20,7 @@ Errors: `ScoreRequest.parse(data)` turns a pydantic ValidationError into BadInpu
 from __future__ import annotations
 
 import math
+import re
 from datetime import date
 from typing import Annotated, Any
 
@@ -77,19 +78,25 @@ class DxEntry(BaseModel):
 class ScoreRequest(BaseModel):
     """One member to score (docs/raf.md). `age` or `date_of_birth`, and `sex`, are required."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        # age or date_of_birth is required (raf.segments.demographics); stated here for the schema's readers
+        json_schema_extra={"anyOf": [{"required": ["age"]}, {"required": ["date_of_birth"]}]},
+    )
 
     model: str = Field("V28", description="risk model", json_schema_extra={"enum": list(MODEL_CHOICES)})
     payment_year: StrictInt = Field(
         2026, ge=PAYMENT_YEAR_MIN, le=PAYMENT_YEAR_MAX,
         description="CMS payment year; must be one the knowledge base holds tables for (GET /api/kb payment_years)",
     )
-    age: StrictInt | None = Field(
+    # Typed without None so that the schema (and validation) refuse an explicit null; absent means "not given".
+    age: StrictInt = Field(  # type: ignore[assignment]
         None, ge=AGE_MIN, le=AGE_MAX, description="whole years on February 1 of the payment year (or date_of_birth)"
     )
-    date_of_birth: IsoDate | None = Field(None, description="YYYY-MM-DD, instead of age; not after February 1 of "
-                                          "the payment year")
-    sex: str | None = Field(None, pattern=SEX_PATTERN, description="M or F (CMS 1 = M, 2 = F); required")
+    date_of_birth: IsoDate = Field(  # type: ignore[assignment]
+        None, description="YYYY-MM-DD, instead of age; not after February 1 of the payment year"
+    )
+    sex: str = Field(..., pattern=SEX_PATTERN, description="M or F (CMS 1 = M, 2 = F)")
     dual_status: str | None = Field(
         None, pattern=DUAL_PATTERN, description="CMS dual status code 00..10, or non / partial / full; default non"
     )
@@ -118,7 +125,7 @@ class ScoreRequest(BaseModel):
         """Validate a dict (CLI options, page form) into a ScoreRequest. Raises BadInput naming the first bad
         field path, its value (JSON-safe, truncated) and the rule broken."""
         try:
-            return cls.model_validate(data)
+            return cls.model_validate({k: v for k, v in data.items() if v is not None})
         except ValidationError as exc:
             raise validation_error(exc.errors(include_url=False)) from None
 
@@ -174,11 +181,17 @@ def safe_value(value: Any, limit: int = VALUE_MAX_CHARS) -> Any:
 
 
 def field_path(loc: tuple[Any, ...] | list[Any]) -> str | None:
-    """'dx.3.code' from a pydantic error location, without the request part ('body', 'query', 'path') and without
-    the union branch names pydantic adds ('str', 'DxEntry')."""
-    parts = [str(p) for p in loc if p not in ("body", "query", "path", "header", "cookie")]
-    parts = [p for p in parts if p not in ("str", "DxEntry") and not p.startswith(("function-", "constrained-"))]
-    return ".".join(parts) or None
+    """'dx[3].code' (the style of raf.trace's own errors) from a pydantic error location, without the request part
+    ('body', 'query', 'path') and the union branch names pydantic adds ('str', 'DxEntry')."""
+    out = ""
+    for p in loc:
+        if isinstance(p, int):
+            out += f"[{p}]"
+        elif p not in ("body", "query", "path", "header", "cookie", "str", "DxEntry") and not str(p).startswith(
+            ("function-", "constrained-")
+        ):
+            out += f".{p}" if out else str(p)
+    return out or None
 
 
 def validation_error(errors: list[dict[str, Any]]) -> BadInput:
@@ -187,9 +200,13 @@ def validation_error(errors: list[dict[str, Any]]) -> BadInput:
     # the input was meant for (a dict is not a failed string).
     meant = [e for e in errors if e.get("type") not in ("string_type", "model_type")] or errors
     first = meant[0] if meant else {}
-    field = field_path(first.get("loc", ()))
+    loc = tuple(first.get("loc", ()))
+    field = field_path(loc)
     msg = str(first.get("msg", "invalid value"))
-    if first.get("type") == "extra_forbidden":
+    if field is None and loc[:1] == ("body",):  # the body as a whole: absent, null, a list, a string
+        field = "body"
+        msg = "the request body must be a JSON object" + (" (it is empty)" if first.get("type") == "missing" else "")
+    elif first.get("type") == "extra_forbidden":
         msg = f"unknown field {field!r}"
     elif first.get("type") == "missing":
         msg = f"{field} is required"
@@ -197,7 +214,7 @@ def validation_error(errors: list[dict[str, Any]]) -> BadInput:
         f"{field}: {msg}" if field and not msg.startswith(field) else msg,
         field=field,
         value=safe_value(first.get("input")) if first.get("type") != "missing" else None,
-        fix=_FIXES.get((field or "").split(".")[0]),
+        fix=_FIXES.get(re.split(r"[.\[]", field or "")[0]),
     )
     return err
 

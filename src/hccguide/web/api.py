@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Query
 
+from hccguide.codes.page_model import CodePage
 from hccguide.kb.info import kb_info
 from hccguide.kb.open import shared_kb
 from hccguide.raf.request import ScoreRequest
 
 router = APIRouter(prefix="/api", tags=["api"])
+
+# Two characters that are not white space once trimmed (str.strip also trims \x1c-\x1f, which regex \s may not).
+Q_PATTERN = r"[^\s\x1c-\x1f][\s\S]*[^\s\x1c-\x1f]"
 
 
 @router.get("/kb", summary="The knowledge base release: id, code sets, payment years and every source file")
@@ -19,6 +23,7 @@ def get_kb() -> dict:
 @router.get(
     "/codes/{code}",
     summary="The code page of one ICD-10-CM code (docs/code-page.md)",
+    response_model=CodePage,
     responses={
         404: {"description": "unknown or malformed code (`invalid_code`, nearest codes in `suggestions`)"},
         422: {"description": "unknown fiscal year or payment year, or a non-integer query value"},
@@ -50,11 +55,13 @@ def post_score(body: ScoreRequest) -> dict:
     responses={422: {"description": "empty, 1-character or over 2,000-character `q`, bad limit, model or year"}},
 )
 def get_search(
-    q: str = Query("", description="free text ('chf exacerbation', 'T2DM w/ neuropathy') or a code (E11.9)"),
-    limit: int = Query(10, description="results to return, 1..100"),
+    q: str = Query(..., min_length=2, max_length=2000, pattern=Q_PATTERN,
+                   description="free text ('chf exacerbation', 'T2DM w/ neuropathy') or a code (E11.9): "
+                   "2..2,000 characters after trimming spaces"),
+    limit: int = Query(10, ge=1, le=100, description="results to return, 1..100"),
     billable: bool = Query(False, description="billable codes only"),
     hcc: str | None = Query(None, description="only codes mapping to an HCC of this model (V28, V24, ...)"),
-    chapter: int | None = Query(None, description="ICD-10-CM chapter 1..22"),
+    chapter: int | None = Query(None, ge=1, le=22, description="ICD-10-CM chapter 1..22"),
     fy: int | None = Query(None, description="ICD-10-CM fiscal year (code set); default: in force today"),
 ) -> dict:
     """Exactly `hccguide.search.query.search(kb, q, ...)`: {"results": [{"code", "title", "billable", "v28_hcc",

@@ -11,24 +11,15 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
 from markupsafe import Markup, escape
 
+from hccguide.cli_render import NOTE_HEADINGS, hcc_name
 from hccguide.errors import HccguideError
 from hccguide.kb.open import shared_kb
 
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 router = APIRouter(include_in_schema=False)
 
-# Note types in the order the CDC tabular prints them, with the heading a coder reads.
-NOTE_TYPES: dict[str, str] = {
-    "inclusion_term": "Inclusion terms",
-    "includes": "Includes",
-    "excludes1": "Excludes1 (never coded together with this code)",
-    "excludes2": "Excludes2 (not included here; both may be coded)",
-    "code_first": "Code first",
-    "use_additional_code": "Use additional code",
-    "code_also": "Code also",
-    "notes": "Notes",
-    "seventh_char_note": "7th character",
-}
+# Note types in tabular order with the heading a coder reads (defined once in cli_render.NOTE_HEADINGS).
+NOTE_TYPES: dict[str, str] = {k: f"{h} ({meaning})" if meaning else h for k, (h, meaning) in NOTE_HEADINGS.items()}
 
 # A code, category or header written inside a tabular note: 'I96', 'I70.23-', 'L89.-', 'E11.621'.
 _CODE_IN_TEXT = re.compile(r"(?<![\w.])([A-Z][0-9][0-9A-Z](?:\.[0-9A-Z]{1,4})?)(?=\.?-|[^\w]|$)")
@@ -53,14 +44,6 @@ def link_codes(text: str) -> Markup:
         last = m.end()
     out.append(str(escape(text[last:])))
     return Markup("".join(out))
-
-
-def hcc_name(ref: dict, entry: dict) -> str:
-    """'HCC381' for a hierarchy row {cc|hcc, label} of a model entry (the prefix of the entry's own HCC)."""
-    if ref.get("hcc"):
-        return str(ref["hcc"])
-    prefix = str(entry.get("hcc") or "HCC").removesuffix(str(entry.get("cc") or ""))
-    return f"{prefix}{ref.get('cc')}"
 
 
 def coefficient_tables(entries: list[dict]) -> list[dict]:
@@ -176,33 +159,98 @@ def _kb_summary() -> dict | None:
     return {"release_id": kb.release_id, "code_sets": kb.code_sets, "payment_years": kb.payment_years}
 
 
+# Form field names of /score and the ScoreRequest fields they fill (dual -> dual_status).
+_SCORE_FORM_FIELDS = {"dual_status": "dual", "dob": "date_of_birth"}
+_TRUE = ("true", "on", "1", "yes")
+
+
+def _form_field(api_field: str | None) -> str:
+    """The /score form field an error belongs to: 'dx[3].date_of_service' -> 'dx', 'dual_status' -> 'dual'."""
+    root = re.split(r"[.\[]", api_field or "form")[0]
+    return _SCORE_FORM_FIELDS.get(root, root)
+
+
 @router.get("/score", response_class=HTMLResponse)
 def score_page(
     request: Request,
     model: str = "V28",
-    payment_year: int = 2026,
+    payment_year: str = "",
     age: str = "",
+    date_of_birth: str = "",
     sex: str = "",
     dual: str = "",
     orec: str = "",
-    lti: bool = False,
-    new_enrollee: bool = False,
-    esrd: bool = False,
+    lti: str = "",
+    new_enrollee: str = "",
+    esrd: str = "",
+    snp: str = "",
+    graft_months: str = "",
+    low_income: str = "",
     dx: str = "",
     date_of_service: str = "",
 ) -> HTMLResponse:
-    """The RAF form; with age and sex filled in, the score and its trace (same data as POST /api/score).
+    """The RAF form; with age (or date of birth) or sex filled in, the score and its trace (the same ScoreResult as
+    POST /api/score, built from the same raf.request.ScoreRequest). Every field is read as text so that a bad value
+    is shown next to its field, with the form kept as typed (HTTP 422), never a page that replaces the form.
     date_of_service (YYYY-MM-DD, in the model year) dates every diagnosis: the MCE sex edits are by date."""
-    from hccguide.raf.request import ScoreRequest, form_int
+    from pydantic import ValidationError
 
-    form = {"model": model, "payment_year": payment_year, "age": age, "sex": sex, "dual": dual, "orec": orec,
-            "lti": lti, "new_enrollee": new_enrollee, "esrd": esrd, "dx": dx, "date_of_service": date_of_service}
+    from hccguide.raf.request import ScoreRequest, form_int, validation_error
+
+    kb = shared_kb()
+    form = {"model": model, "payment_year": payment_year or "2026", "age": age, "date_of_birth": date_of_birth,
+            "sex": sex, "dual": dual, "orec": orec, "lti": lti.lower() in _TRUE,
+            "new_enrollee": new_enrollee.lower() in _TRUE, "esrd": esrd.lower() in _TRUE, "snp": snp.lower() in _TRUE,
+            "graft_months": graft_months, "low_income": low_income.lower() in _TRUE, "dx": dx,
+            "date_of_service": date_of_service}
+    errors: dict[str, dict] = {}
     result = None
-    if age.strip() or sex.strip():
-        req = ScoreRequest.parse(dict(
-            model=model, payment_year=payment_year, age=form_int(age, "age"), sex=sex or None,
-            dual_status=dual or None, orec=orec or None, lti=lti, new_enrollee=new_enrollee, esrd=esrd,
-            dx=[c for c in dx.replace(" ", ",").split(",") if c.strip()], date_of_service=date_of_service.strip() or None,
-        ))
-        result = req.score(shared_kb()).to_dict()
-    return TEMPLATES.TemplateResponse(request, "score.html", {"form": form, "result": result})
+    if age.strip() or date_of_birth.strip() or sex.strip():
+        data: dict[str, Any] = {k: form[k] for k in ("lti", "new_enrollee", "esrd", "snp", "low_income")}
+        data.update(model=model, sex=sex.strip() or None, dual_status=dual.strip() or None,
+                    orec=orec.strip() or None, date_of_birth=date_of_birth.strip() or None,
+                    date_of_service=date_of_service.strip() or None,
+                    dx=[c for c in dx.replace(" ", ",").replace("\n", ",").split(",") if c.strip()])
+        for name, text in (("age", age), ("graft_months", graft_months), ("payment_year", form["payment_year"])):
+            try:
+                data[name] = form_int(text, name)
+            except HccguideError as exc:
+                errors[name] = exc.to_dict()["error"]
+        try:
+            req = ScoreRequest.model_validate({k: v for k, v in data.items() if v is not None})
+        except ValidationError as exc:
+            for e in exc.errors(include_url=False):
+                err = validation_error([e]).to_dict()["error"]
+                errors.setdefault(_form_field(err["field"]), err)
+        if not errors:
+            try:
+                result = req.score(kb).to_dict()
+            except HccguideError as exc:
+                errors[_form_field(exc.field)] = exc.to_dict()["error"]
+    context = {"form": form, "result": result, "errors": errors, "payment_years": kb.payment_years,
+               "models": ["V28", "V24", "ESRD-V24", "RxHCC-V08"]}
+    return TEMPLATES.TemplateResponse(request, "score.html", context, status_code=422 if errors else 200)
+
+
+@router.get("/search", response_class=HTMLResponse)
+def search_page(
+    request: Request, q: str = "", limit: str = "25", billable: str = "", fy: str = ""
+) -> HTMLResponse:
+    """Search results without JavaScript: `/search?q=chf+exacerbation` (bookmarkable, shareable). The same answer
+    as GET /api/search; a bad value is shown next to its field (HTTP 422) with the form kept."""
+    from hccguide.raf.request import form_int
+    from hccguide.search.query import search
+
+    kb = shared_kb()
+    form = {"q": q, "limit": limit, "billable": billable.lower() in _TRUE, "fy": fy}
+    errors: dict[str, dict] = {}
+    answer = None
+    if q.strip():
+        try:
+            n = form_int(limit, "limit") or 25
+            year = form_int(fy, "fy")
+            answer = search(kb, q, limit=n, billable=form["billable"], fy=year)
+        except HccguideError as exc:
+            errors[exc.field or "q"] = exc.to_dict()["error"]
+    context = {"form": form, "answer": answer, "errors": errors, "code_sets": kb.code_sets}
+    return TEMPLATES.TemplateResponse(request, "search.html", context, status_code=422 if errors else 200)
