@@ -16,6 +16,8 @@ from hccguide.codes.meat import meat_guidance
 from hccguide.codes.notes import inherit_notes, own_notes, seventh_characters
 from hccguide.codes.store import code_store
 from hccguide.icd10 import dot
+from hccguide.kb.code_changes import change_of
+from hccguide.kb.index_tables import index_table_rows
 from hccguide.kb.open import KB
 from hccguide.kb.reference import sex_edit_summary
 from hccguide.kb.validity import validity_of
@@ -59,6 +61,22 @@ def hccs_below(kb: KB, row: dict, payment_year: int) -> list[dict]:
         {"model": model, "hcc": f"HCC{cc}", "label": store.labels.get((model, cc)), "codes": n}
         for (model, cc), n in sorted(counts.items(), key=lambda kv: (kv[0][0] != "CMS-HCC V28", -kv[1]))
     ]
+
+
+def fy_change_block(kb: KB, row: dict, code_set: str, notes_label: str | None) -> dict:
+    """What the chosen code set changed for this code and the index-table rows that lead to it (kb engineer):
+    {"fy_change": kb.code_changes.CodeChange as dict or None ("deleted in FY2027 -> replaced by X (title)"),
+    "notes_label": "notes as of FY2026; FY2027 note changes not loaded" or None, "index_table_rows": [IndexRow
+    dicts plus "text"], "index_table_row_count": int}. Sources: CDC FY2027 order addenda, April 2026 Neoplasm and
+    Drug tables."""
+    change = change_of(kb, row["code"], code_set)
+    rows, total = index_table_rows(kb, row["code"], code_set if code_set in kb.code_sets else None, limit=30)
+    return {
+        "fy_change": change.model_dump() if change else None,
+        "notes_label": notes_label if row["code_set"] == code_set else None,
+        "index_table_rows": [dict(r.model_dump(), text=r.text) for r in rows],
+        "index_table_row_count": total,
+    }
 
 
 def _brief(row: dict) -> dict:
@@ -119,6 +137,7 @@ def code_page(
         "code_set_note": choice.note,
         "fiscal_years": hierarchy.code_sets_containing(kb, row["code"]),
         "validity": validity(kb, row["code"], choice.requested_fiscal_year),
+        **fy_change_block(kb, row, choice.code_set, choice.notes_label),
         "chapter": chapter,
         "block": block,
         "ancestors": [_brief(a) for a in ancestor_rows],

@@ -49,7 +49,8 @@ class CodeChange(BaseModel):
     how: str | None = Field(
         None, description="how replaced_by was found: 'now_header' | 'expanded' | 'title_match' | None (nothing)"
     )
-    message: str = Field(description="one sentence for a coder")
+    message: str = Field(description="one sentence for a coder, with the replacing codes and titles")
+    headline: str = Field(description="the sentence without the list ('I42.0 is a header in FY2027 -> use:')")
     source: str = Field(description="provenance key of the addenda ('cdc:icd10cm_order_addenda:FY2027')")
 
 
@@ -145,7 +146,11 @@ def change_of(kb: KB, code: str, code_set: str) -> CodeChange | None:
         message = f"{dot(raw)} is new in {code_set}."
     else:
         message = f"{dot(raw)} is billable from {code_set} on."
+    headline = message.split(":")[0] + ":" if replaced else message
+    if row["change"] == "deleted" and replaced and how != "title_match":
+        headline = f"{dot(raw)} deleted in {code_set} → replaced by:"
     return CodeChange(
+        headline=headline,
         code=dot(raw),
         code_set=code_set,
         change=row["change"],

@@ -161,7 +161,8 @@ def _code_set(kb: KB, code_set: str | None) -> str:
 
 
 def index_table_rows(kb: KB, code: str, code_set: str | None = None, limit: int = 50) -> tuple[list[IndexRow], int]:
-    """(the first `limit` table rows that lead to `code`, their total count), table then document order.
+    """(the first `limit` table rows that lead to `code`, their total count): rows naming the code itself first,
+    then fewest path terms, table, document order.
 
     A cell leads to the code when it names it, or names a header above it (prefix), or (deleted cells) one of
     the codes offered in its place. Raises InvalidCode (not code-shaped), BadInput (code set not loaded)."""
@@ -173,7 +174,10 @@ def index_table_rows(kb: KB, code: str, code_set: str | None = None, limit: int 
             row = resolved.rows[key]
             if n == len(raw) or row.status != "billable":
                 keys.add(key)
-    ordered = sorted(keys, key=lambda k: (TABLES.index(k[0]), k[1], k[2]))
+    rows = resolved.rows
+    ordered = sorted(
+        keys, key=lambda k: (rows[k].code.replace(".", "") != raw, len(rows[k].path), TABLES.index(k[0]), k[1], k[2])
+    )
     return [resolved.rows[k] for k in ordered[:limit]], len(ordered)
 
 
