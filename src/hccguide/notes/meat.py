@@ -1,0 +1,212 @@
+"""MEAT evidence: clauses of this encounter that Monitor, Evaluate, Assess or Treat a condition, and the condition
+each clause belongs to (CMS RADV Medical Record Reviewer Guidance: the record must show the condition was
+monitored, evaluated, assessed/addressed or treated in the encounter).
+
+A clause is a stretch of a sentence between ',', ';', ' - ', ':' or the sentence end. Its element is that of its
+first trigger (notes/rules/meat.csv); neighbouring clauses of the same element merge ('daily weights, strict
+I/O'). Only clauses in this encounter's sections count (HPI, subjective, exam, objective, results, assessment and
+plan, hospital course, follow-up, or a note without headers): a drug in a medication list or a diagnosis in the
+past medical history is not evidence.
+
+A clause is linked to a condition, in this order, never by a bare word window:
+1. sentence: the condition mentions of the same sentence written before the clause (the nearest group of them),
+   else the first one after it;
+2. problem-oriented plan: in an assessment/plan or hospital course section, the problem line the clause's line
+   belongs to ('2. CKD 3b - stable.' then 'Follow with nephrology.' on the next line);
+3. what the clause is evidence for (notes/rules/evidence.csv: 'A1c 8.2' -> diabetes, 'EF 35%' -> heart failure,
+   'continue apixaban' -> atrial fibrillation), for the present conditions whose code starts with a listed prefix.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+from dataclasses import dataclass
+
+from hccguide.notes.rules import Rules
+from hccguide.notes.sections import ENCOUNTER_SECTIONS
+
+_SENT = re.compile(r"(?<=[.?!;])\s+(?=[A-Z0-9#*•\-(])|\n")
+_CLAUSE = re.compile(r",\s+|;\s*|\s+-\s+|:\s+|\.\s+|\s*\|\s*")
+_BULLET = re.compile(r"\s*(?:\d{1,2}[.)]|#|-|\*|•|[a-z][.)])?\s*", re.IGNORECASE)
+_JOINED = re.compile(r"[\s,]*(?:and|with|or|&|/)?[\s,]*", re.IGNORECASE)
+_PROBLEM_SECTIONS = frozenset({"assessment_plan", "hospital_course", None})
+
+
+@dataclass(frozen=True)
+class Clause:
+    """A MEAT clause: element, span, first trigger offset, and the sentence it is in."""
+
+    element: str
+    start: int
+    end: int
+    text: str
+    trigger: int
+    trigger_end: int
+    sentence: tuple[int, int]
+    section: str | None
+
+
+def sentences_of(text: str) -> list[tuple[int, int]]:
+    """(start, end) of each sentence: lines, split after '.', '?', '!' or ';' before a capital, digit or bullet."""
+    out, pos = [], 0
+    for m in _SENT.finditer(text):
+        if m.start() > pos:
+            out.append((pos, m.start()))
+        pos = m.end()
+    if pos < len(text):
+        out.append((pos, len(text)))
+    return out
+
+
+def _section_at(sections: list[tuple[str, int, int, int]], pos: int) -> str | None:
+    found = None
+    for cat, a, _b, end in sections:
+        if a <= pos < end:
+            found = cat
+    return found
+
+
+def clauses_of(text: str, sections: list[tuple[str, int, int, int]], rules: Rules) -> list[Clause]:
+    """The MEAT clauses of a note (see the module docstring), in text order."""
+    out: list[Clause] = []
+    headers = [(a, b) for _c, a, b, _e in sections]
+    for s0, s1 in sentences_of(text):
+        section = _section_at(sections, s0)
+        if section not in ENCOUNTER_SECTIONS:
+            continue
+        pieces, pos = [], s0
+        for m in _CLAUSE.finditer(text, s0, s1):
+            pieces.append((pos, m.start()))
+            pos = m.end()
+        pieces.append((pos, s1))
+        prev: Clause | None = None
+        for a, b in pieces:
+            if any(h0 <= a < h1 for h0, h1 in headers):
+                prev = None
+                continue
+            lead = _BULLET.match(text, a, b)
+            a = lead.end() if lead else a
+            seg = text[a:b]
+            best = None
+            for row in rules.meat:
+                m = row.pattern.search(seg)
+                if m and (best is None or m.start() < best[0]):
+                    best = (m.start(), row.element, m.end())
+            if best is None:
+                prev = None
+                continue
+            end = b
+            while end > a and text[end - 1] in " .\t\r\n":
+                end -= 1
+            if end <= a:
+                continue
+            if prev is not None and prev.element == best[1] and re.fullmatch(r"[,\s]*(and\s+)?", text[prev.end:a]):
+                clause = Clause(prev.element, prev.start, end, text[prev.start:end], prev.trigger, prev.trigger_end,
+                                (s0, s1), section)
+                out[-1] = clause
+            else:
+                clause = Clause(best[1], a, end, text[a:end], a + best[0], a + best[2], (s0, s1), section)
+                out.append(clause)
+            prev = clause
+    return out
+
+
+def _problem_lines(text: str, mentions: list[tuple[int, int, int]], sections: list[tuple[str, int, int, int]]
+                   ) -> list[tuple[int, int, list[int]]]:
+    """(line start, block end, condition indices) of each problem line: a line of an assessment/plan or hospital
+    course section (or a note without headers) whose first words name a condition. The block runs to the next
+    problem line, a blank line or the end of the section."""
+    starts = sorted(m[0] for m in mentions)
+    lines: list[tuple[int, int, list[int]]] = []
+    pos = 0
+    for raw in text.split("\n"):
+        a, b = pos, pos + len(raw)
+        pos = b + 1
+        if _section_at(sections, a) not in _PROBLEM_SECTIONS:
+            continue
+        lead = _BULLET.match(text, a, b)
+        content = lead.end() if lead else a
+        # a header on the line ('A:', 'Impression:') is skipped too
+        for _c, h0, h1, _e in sections:
+            if h0 <= content < h1 or h0 == content:
+                content = h1
+                while content < b and text[content] in " :\t":
+                    content += 1
+        i = bisect.bisect_left(starts, content)
+        if i >= len(starts) or starts[i] > content + 2 or starts[i] >= b:
+            continue
+        first_clause = re.search(r"\s+-\s+|:\s+|\.\s+", text[content:b])
+        title_end = content + first_clause.start() if first_clause else b
+        cis = sorted({ci for s, e, ci in mentions if content <= s < title_end})
+        if cis:
+            lines.append((a, b, cis))
+    blocks = []
+    for k, (a, _b, cis) in enumerate(lines):
+        nxt = lines[k + 1][0] if k + 1 < len(lines) else len(text)
+        blank = text.find("\n\n", a)
+        end = min(nxt, blank if blank >= 0 else len(text))
+        sec_end = next((e for _c, h0, _h1, e in sections if h0 <= a < e), len(text))
+        blocks.append((a, min(end, sec_end), cis))
+    return blocks
+
+
+def link_clauses(
+    text: str,
+    clauses: list[Clause],
+    mentions: list[tuple[int, int, int]],
+    codes: list[list[str]],
+    present: list[bool],
+    rules: Rules,
+    sections: list[tuple[str, int, int, int]],
+) -> list[tuple[int, Clause]]:
+    """(condition index, clause) pairs. `mentions` are (start, end, condition index); `codes[i]` the dotted codes
+    of condition i; `present[i]` whether it is asserted present (only present conditions get evidence)."""
+    out: list[tuple[int, Clause]] = []
+    blocks = _problem_lines(text, mentions, sections)
+    for cl in clauses:
+        s0, s1 = cl.sentence
+        in_sent = sorted((m for m in mentions if s0 <= m[0] < s1), key=lambda m: m[0])
+        before = [m for m in in_sent if m[1] <= cl.trigger]
+        targets: list[int] = []
+        clause = cl
+        if any(cl.trigger_end <= m[0] <= cl.trigger_end + 3 for m in in_sent):
+            continue  # 'AKI on CKD 4': the trigger word joins two conditions, it is not evidence
+        if before:
+            inside = [m for m in before if m[1] > cl.start]
+            if inside:
+                targets = [m[2] for m in inside]
+            else:  # the nearest mention and those joined to it by ',' 'and' 'with'
+                group = [before[-1]]
+                for m in reversed(before[:-1]):
+                    if not _JOINED.fullmatch(text[m[1]:group[0][0]]):
+                        break
+                    group.insert(0, m)
+                targets = [m[2] for m in group]
+            if inside:  # the clause starts with the condition's own words: the evidence starts after them
+                start = max(m[1] for m in inside)
+                while start < cl.end and text[start] in " ,:-\t":
+                    start += 1
+                if start >= cl.end:
+                    continue
+                clause = Clause(cl.element, start, cl.end, text[start:cl.end], cl.trigger, cl.trigger_end, cl.sentence,
+                                cl.section)
+        elif in_sent:
+            after = [m for m in in_sent if m[0] >= cl.end]
+            if after:
+                targets = [after[0][2]]
+            elif any(m[0] < cl.end for m in in_sent):
+                continue  # a mention inside the clause after its trigger: too ambiguous to link
+        if not targets:
+            block = next((b for b in blocks if b[0] <= cl.start < b[1]), None)
+            if block:
+                targets = block[2]
+        if not targets:
+            seg = text[cl.start:cl.end]
+            prefixes = [p for row in rules.evidence if row.pattern.search(seg) for p in row.codes]
+            targets = [i for i, cs in enumerate(codes) if present[i] and any(c.startswith(p) for c in cs
+                                                                                for p in prefixes)]
+        for ci in dict.fromkeys(targets):
+            if present[ci]:
+                out.append((ci, clause))
+    return out

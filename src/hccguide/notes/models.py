@@ -1,0 +1,103 @@
+"""Result models of the note checker (docs/notes.md): what the API declares as `response_model` and the CLI renders.
+
+Offsets are character offsets into the note text exactly as given (Python `str` indices, end exclusive).
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+Assertion = Literal["present", "negated", "historical", "hypothetical", "family"]
+Element = Literal["monitor", "evaluate", "assess", "treat"]
+ELEMENTS: tuple[Element, ...] = ("monitor", "evaluate", "assess", "treat")
+
+
+class Span(BaseModel):
+    """A stretch of the note."""
+
+    text: str = Field(..., description="the words of the note at [start, end)")
+    start: int = Field(..., ge=0, description="character offset of the first character")
+    end: int = Field(..., ge=0, description="character offset after the last character")
+
+
+class Mention(Span):
+    """One place the note names the condition."""
+
+    section: str | None = Field(None, description="section category (notes/rules/sections.csv), None before any header")
+    assertion: Assertion = Field(..., description="present, negated, historical, hypothetical or family")
+    trigger: Span | None = Field(None, description="the words (ConText modifier or section header) that set the "
+                                 "assertion; None when present")
+
+
+class CodeChoice(BaseModel):
+    """An ICD-10-CM code the words support."""
+
+    code: str = Field(..., description="dotted ICD-10-CM code, billable in the code set of the date of service")
+    title: str = Field(..., description="tabular title")
+    why: str = Field("", description="how the code was chosen (search match, combination rule and its guideline)")
+
+
+class HccRef(BaseModel):
+    """One CMS-HCC a code maps to."""
+
+    model: str = Field(..., description="KB model key, e.g. 'CMS-HCC V28'")
+    hcc: str = Field(..., description="condition category number as CMS writes it, e.g. '37'")
+    label: str = Field("", description="CMS label of the HCC")
+
+
+class Meat(BaseModel):
+    """The evidence of this encounter for one condition, per MEAT element (CMS RADV Medical Record Reviewer
+    Guidance; AHA Coding Clinic on MEAT/TAMPER)."""
+
+    monitor: list[Span] = Field(default_factory=list, description="signs, symptoms, progression, follow-up plans")
+    evaluate: list[Span] = Field(default_factory=list, description="test results, exam findings, orders")
+    assess: list[Span] = Field(default_factory=list, description="status, discussion, response to treatment")
+    treat: list[Span] = Field(default_factory=list, description="medications, therapies, referrals, procedures")
+
+
+class Condition(BaseModel):
+    """One condition of the note (all its mentions), coded, with its evidence."""
+
+    text: str = Field(..., description="the words of the main mention")
+    start: int = Field(..., description="character offset of the main mention")
+    end: int = Field(..., description="character offset after the main mention")
+    section: str | None = Field(None, description="section of the main mention")
+    assertion: Assertion = Field(..., description="present if any mention is present, else the main mention's")
+    trigger: Span | None = Field(None, description="the assertion trigger of the main mention")
+    mentions: list[Mention] = Field(default_factory=list, description="every mention, in note order")
+    codes: list[CodeChoice] = Field(default_factory=list, description="the codes to report (combination code "
+                                    "first where a rule links two conditions)")
+    alternatives: list[CodeChoice] = Field(default_factory=list, description="other codes the words could mean")
+    hcc: list[HccRef] = Field(default_factory=list, description="HCCs of the codes for the payment year")
+    meat: Meat = Field(default_factory=Meat, description="MEAT evidence linked to this condition")
+    supported: bool = Field(..., description="present with MEAT evidence in this encounter")
+    reason: str = Field(..., description="why supported or not")
+    queries: list[str] = Field(default_factory=list, description="provider query suggestions (documentation too "
+                               "vague for the specific code)")
+
+
+class NoteHcc(BaseModel):
+    """An HCC of the note: supported, or a candidate with the reason it is not."""
+
+    model: str = Field(..., description="KB model key")
+    hcc: str = Field(..., description="condition category")
+    label: str = Field("", description="CMS label")
+    supported: bool = Field(..., description="a supported condition maps here and no supported HCC drops it")
+    codes: list[str] = Field(default_factory=list, description="dotted codes that map here")
+    reason: str = Field("", description="for candidates: why not supported; for dropped HCCs: the hierarchy")
+
+
+class NoteResult(BaseModel):
+    """What `check_note` answers for one note."""
+
+    conditions: list[Condition] = Field(default_factory=list, description="conditions in note order")
+    hccs: list[NoteHcc] = Field(default_factory=list, description="supported HCCs, then candidates")
+    score: dict | None = Field(None, description="risk score of the supported codes by the RAF engine (raf.trace "
+                               "ScoreResult.to_dict()) when demographics were given")
+    code_set: str = Field(..., description="ICD-10-CM code set of the date of service, e.g. 'FY2026'")
+    payment_year: int = Field(..., description="CMS payment year of the HCCs")
+    date_of_service: str | None = Field(None, description="YYYY-MM-DD as given")
+    sections: list[Span] = Field(default_factory=list, description="section headers found (text = category)")
+    kb: dict = Field(default_factory=dict, description="knowledge base release stamp")

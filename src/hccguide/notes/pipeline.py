@@ -1,0 +1,587 @@
+"""The note checker: conditions, assertion, codes, HCCs and MEAT evidence from a clinical note (docs/notes.md).
+
+`check_note(kb, text, date_of_service=..., payment_year=..., member=...)` -> NoteResult (notes/models.py).
+
+Steps, each with its data file:
+1. sentences (newline-aware splitter) and sections (medspaCy Sectionizer, notes/rules/sections.csv);
+2. condition mentions: spaCy PhraseMatcher over the lexicon (notes/lexicon.py: KB titles and inclusion terms,
+   search/synonyms.csv, search/conditions.csv), longest match, widened over stage/type/acuity/laterality words;
+3. assertion: medspaCy ConText with notes/rules/context.csv, then the section (family history -> family, past
+   surgical history -> historical) and one risk-adjustment rule: a 'history of' condition with a current treatment
+   in the same sentence or problem is present ('history of hypertension, on lisinopril');
+4. codes: the search module's public `search()` on the mention and its qualifiers, in the code set of the date of
+   service (diabetes of unstated type is type 2, ICD-10-CM Guidelines I.C.4.a.2); then the presumed links of
+   Guidelines I.A.15 and I.C.9.a across the note (diabetes + CKD -> E11.22; hypertension + heart failure -> I11.0,
+   + CKD -> I12.-, both -> I13.-; diabetes + foot ulcer -> E11.621), again through `search()`, whose
+   search/combinations.csv holds the rules;
+5. MEAT (notes/meat.py, notes/rules/meat.csv and evidence.csv): clauses of this encounter's sections linked to a
+   condition by sentence, by problem-oriented plan block, or by what the lab/finding/drug is evidence for;
+6. HCCs: KB dx_to_cc for the payment year (V28; V24 too for PY2025, the blend year), hierarchies across the
+   whole note (KB `hierarchies`), and the score of the supported codes by the RAF engine when demographics are
+   given.
+
+Note text never goes to a log, a warning or an error message (errors name the field only).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from hccguide.errors import BadDate, BadInput
+from hccguide.icd10 import code_set_of, fiscal_year_of, undot
+from hccguide.kb.open import KB
+from hccguide.notes.lexicon import Lexicon, build_lexicon
+from hccguide.notes.meat import Clause, clauses_of, link_clauses
+from hccguide.notes.models import (
+    ELEMENTS,
+    CodeChoice,
+    Condition,
+    HccRef,
+    Meat,
+    Mention,
+    NoteHcc,
+    NoteResult,
+    Span,
+)
+from hccguide.notes.rules import Rules, load_rules
+from hccguide.notes.sections import LISTING_SECTIONS, section_rules, split_sentences
+
+MAX_CHARS = 200_000
+_LEFT = re.compile(
+    r"(?:\b(?:acute on chronic|acute|chronic|paroxysmal|persistent|permanent|longstanding persistent|morbid|"
+    r"severe|moderate|mild|recurrent|uncontrolled|seropositive|seronegative|left|right|bilateral|late onset|"
+    r"type (?:1|2|i|ii|one|two)|stage (?:[1-5][ab]?|i{1,3}v?|iv|v)|systolic|diastolic|combined|end stage|"
+    r"essential|primary|secondary|obstructive|diabetic|alcoholic|hypertensive|ischemic|dilated|vascular)"
+    r"[\s,-]+)+$", re.IGNORECASE)
+_RIGHT = re.compile(
+    r"^(?:\s*,?\s*(?:stage|class|grade|type|nyha class)\s*(?:[1-5][ab]?|i{1,3}v?|iv|v)\b"
+    r"|\s+(?:[1-5][ab]?|iii|ii|iv|i)\b(?!\s*(?:mg|mcg|%|/|\.\d|x\b|times|years?|months?|days?|lb|units?))"
+    r"|\s*,?\s*(?:left|right|bilateral)(?:\s+(?:side|sided))?\b"
+    r"|\s*,?\s*(?:recurrent|single episode|in (?:partial |full |early |sustained )?remission|mild|moderate|"
+    r"severe|late onset|early onset|seropositive|of multiple sites|unspecified|"
+    r"(?:with|w/) (?:hyperglycemia|hypoglycemia|behavioral disturbance|agitation|acute exacerbation|exacerbation|"
+    r"psychotic features|withdrawal|angina|ascites|diabetic polyneuropathy|polyneuropathy|peripheral angiopathy|"
+    r"diabetic (?:chronic kidney disease|ckd|nephropathy)|nephropathy|neuropathy|retinopathy|fat layer exposed)"
+    r"|without (?:psychotic features|complications?|behavioral disturbance|ascites|angina|exacerbation)|"
+    r"of (?:the )?(?:left|right) (?:heel|foot|ankle|knee|hip|breast|lung|side|toe|calf)|"
+    r"affecting (?:left|right) (?:dominant|non-dominant) side|"
+    r"(?:limited to )?breakdown of skin|with fat layer exposed|on (?:hd|hemodialysis|dialysis))\b)+",
+    re.IGNORECASE)
+_DIABETES = re.compile(r"\b(diabet\w*|dm|iddm|niddm)\b", re.IGNORECASE)
+_DM_TYPE = re.compile(r"\b(type\s*(1|2|i|ii|one|two)|dm\s*[12]|t[12]dm?|iddm|niddm|gestational|secondary|steroid|"
+                      r"drug|due to|pre-?diabet\w*|insipidus|juvenile)\b", re.IGNORECASE)
+_MORBID = re.compile(r"\b(morbid|severe) obesity\b", re.IGNORECASE)
+_BMI = re.compile(r"\bbmi\s*(of|:|=|is)?\s*\d", re.IGNORECASE)
+_CURRENT_TREAT = re.compile(r"\b(on|taking|currently|continue[sd]?|start(ed)?|increase[sd]?|managed (with|on)|"
+                            r"adjuvant|receiving)\b", re.IGNORECASE)
+_HISTORY_WORDS = re.compile(r"\b(history|hx|h/o)\b", re.IGNORECASE)
+
+# Chapters that are not conditions of risk adjustment in a note: R (signs and symptoms, integral to a diagnosis or
+# not coded when one is made, Guidelines I.B.4-5), S-T (injuries need an encounter character), V-Y (external causes).
+NOT_CONDITIONS = frozenset("RSTVWXY")
+PLAN_SECTIONS = frozenset({"assessment_plan", "hospital_course"})
+COEXISTING = frozenset({"E08", "E09", "E10", "E11", "E13", "I69", "L89", "L97", "F02", "G30"})
+ASSERTION_ORDER = ("negated", "family", "hypothetical", "historical")
+CATEGORY_TO_ASSERTION = {"NEGATED_EXISTENCE": "negated", "FAMILY": "family", "HYPOTHETICAL": "hypothetical",
+                         "HISTORICAL": "historical"}
+
+# Conditions that ICD-10-CM links without the provider saying so (Guidelines FY2026 I.A.15 'with', I.C.9.a
+# hypertension), by code prefix. The combination code itself comes from search() (search/combinations.csv).
+ROLES = (("diabetes", ("E08", "E09", "E10", "E11", "E13")), ("ckd", ("N18",)), ("hypertension", ("I10",)),
+         ("heart_failure", ("I50",)), ("foot_ulcer", ("L97.4", "L97.5")))
+
+
+@dataclass
+class NotePipeline:
+    """The loaded pipeline of one code set: spaCy + medspaCy components, lexicon and rules."""
+
+    nlp: Any
+    matcher: Any
+    sectionizer: Any
+    context: Any
+    lexicon: Lexicon
+    rules: Rules
+    code_set: str
+
+
+def build_pipeline(kb: KB, code_set: str) -> NotePipeline:
+    """Build the pipeline (spaCy blank English, PhraseMatcher over the lexicon, medspaCy Sectionizer and ConText
+    with our rules). About 2-3 s; use `pipeline_for` to build it once per KB handle."""
+    import spacy
+    from medspacy.context import ConText, ConTextRule
+    from medspacy.section_detection import Sectionizer
+    from spacy.matcher import PhraseMatcher
+
+    rules = load_rules()
+    nlp = spacy.blank("en")
+    lexicon = build_lexicon(kb, code_set)
+    matcher = PhraseMatcher(nlp.vocab, attr="LOWER")
+    matcher.add("CONDITION", list(nlp.tokenizer.pipe(lexicon.phrases)))
+    sectionizer = Sectionizer(nlp, rules=None, require_start_line=True)
+    sectionizer.add(section_rules(rules.sections, nlp))
+    context = ConText(nlp, rules=None, max_scope=None)
+    context.add([
+        ConTextRule(literal=r.literal, category=r.category, direction=r.direction, max_scope=r.max_scope,
+                    pattern=[{"LOWER": t.lower_} for t in nlp.make_doc(r.literal)])
+        for r in rules.context
+    ])
+    return NotePipeline(nlp, matcher, sectionizer, context, lexicon, rules, code_set)
+
+
+def pipeline_for(kb: KB, code_set: str) -> NotePipeline:
+    """The pipeline of `code_set`, built once per KB handle (KB.memo)."""
+    return kb.memo(("notes.pipeline", code_set), lambda: build_pipeline(kb, code_set))
+
+
+# ------------------------------------------------------------------------------------------------ mentions
+@dataclass
+class RawMention:
+    start: int
+    end: int
+    text: str
+    query: str
+    sent: tuple[int, int]
+    line: tuple[int, int]
+    section: str | None
+    assertion: str
+    trigger: Span | None
+    hint: str | None
+    condition: int = -1
+
+
+def _line_bounds(text: str, pos: int) -> tuple[int, int]:
+    a = text.rfind("\n", 0, pos) + 1
+    b = text.find("\n", pos)
+    return a, len(text) if b < 0 else b
+
+
+def _widen(text: str, start: int, end: int, sent_start: int, sent_end: int) -> tuple[int, int]:
+    """Widen a lexicon match over the qualifiers written before and after it in the same sentence."""
+    m = _LEFT.search(text[sent_start:start])
+    if m:
+        start = sent_start + m.start()
+    m = _RIGHT.match(text[end:sent_end])
+    if m:
+        end = end + len(m.group(0).rstrip(" ,"))
+    return start, end
+
+
+def _mentions(pipe: NotePipeline, text: str) -> tuple[list[RawMention], list[tuple[str, int, int, int]], Any]:
+    """Condition mentions with section and assertion; the sections as (category, title start, title end, body end)."""
+    from spacy.util import filter_spans
+
+    doc = split_sentences(pipe.nlp.make_doc(text))
+    spans = filter_spans([doc[s:e] for _, s, e in pipe.matcher(doc)])
+    spans = [s for s in spans if not s.text.isdigit()]
+    doc.ents = [doc.char_span(s.start_char, s.end_char, label="CONDITION", alignment_mode="expand") for s in spans]
+    pipe.sectionizer(doc)
+    pipe.context(doc)
+    sections = [(s.category, doc[s.title_start].idx if s.title_start is not None else 0,
+                 doc[s.title_end - 1].idx + len(doc[s.title_end - 1]) if s.title_end else 0,
+                 doc[s.body_end - 1].idx + len(doc[s.body_end - 1]) if s.body_end else len(text))
+                for s in doc._.sections]
+    out: list[RawMention] = []
+    for ent in doc.ents:
+        sent = ent.sent
+        s0, s1 = sent.start_char, sent.end_char
+        start, end = _widen(text, ent.start_char, ent.end_char, s0, s1)
+        section = ent._.section_category
+        assertion, trigger = _assertion_of(ent, doc)
+        if section in ("family_history", "psh") and assertion != "negated":
+            assertion = "family" if section == "family_history" else "historical"
+            trigger = _section_trigger(sections, start)
+        key = " ".join(ent.text.lower().split())
+        out.append(RawMention(start, end, text[start:end], text[start:end], (s0, s1), _line_bounds(text, start),
+                              section, assertion, trigger, pipe.lexicon.phrases.get(key)))
+    return out, sections, doc
+
+
+def _assertion_of(ent: Any, doc: Any) -> tuple[str, Span | None]:
+    """The ConText assertion of an entity (first of negated, family, hypothetical, historical) and its trigger."""
+    found: dict[str, Span] = {}
+    for mod in ent._.modifiers:
+        a = CATEGORY_TO_ASSERTION.get(mod.category)
+        if a and a not in found:
+            t = doc[mod.modifier_span[0]:mod.modifier_span[1]]
+            found[a] = Span(text=t.text, start=t.start_char, end=t.end_char)
+    for a in ASSERTION_ORDER:
+        if a in found:
+            return a, found[a]
+    return "present", None
+
+
+def assert_spans(pipe: NotePipeline, text: str, spans: list[tuple[int, int]]) -> list[str]:
+    """Assertion of given character spans of a text by our sentences, sections and ConText rules (the NegEx test
+    uses it with the annotated targets)."""
+    doc = split_sentences(pipe.nlp.make_doc(text))
+    ents = [doc.char_span(a, b, label="CONDITION", alignment_mode="expand") for a, b in spans]
+    doc.ents = [e for e in ents if e is not None]
+    pipe.sectionizer(doc)
+    pipe.context(doc)
+    out = []
+    for ent in doc.ents:
+        assertion, _ = _assertion_of(ent, doc)
+        section = ent._.section_category
+        if section in ("family_history", "psh") and assertion != "negated":
+            assertion = "family" if section == "family_history" else "historical"
+        out.append(assertion)
+    return out
+
+
+def _section_trigger(sections: list[tuple[str, int, int, int]], pos: int) -> Span | None:
+    for cat, a, b, end in sections:
+        if a <= pos < end:
+            return Span(text=cat, start=a, end=b)
+    return None
+
+
+# ------------------------------------------------------------------------------------------------ codes
+def _search(kb: KB, query: str, fy: int, payment_year: int) -> list[dict]:
+    """search() results for a condition phrase (billable codes), cached on the KB handle."""
+    from hccguide.search import search
+
+    def run() -> list[dict]:
+        try:
+            found = search(kb, query[:200], limit=4, billable=True, fy=fy, payment_year=payment_year)
+        except BadInput:
+            return []
+        return [{"code": r["code"], "title": r["title"], "notes": found.get("notes", [])}
+                for r in found["results"] if r.get("billable")]
+
+    return kb.memo(("notes.search", query.lower(), fy, payment_year), run)
+
+
+def _code_query(m: RawMention) -> tuple[str, list[str]]:
+    """The search text of a mention, and the provider queries its words raise."""
+    q = m.query
+    queries = []
+    if _DIABETES.search(q) and not _DM_TYPE.search(q):
+        queries.append("diabetes documented without its type: coded as type 2 (E11, ICD-10-CM Guidelines "
+                       "I.C.4.a.2); ask the provider to document type 1, type 2 or secondary diabetes")
+        q = "type 2 " + q
+    return q, queries
+
+
+def _role(code: str) -> str | None:
+    for role, prefixes in ROLES:
+        if any(code.startswith(p) for p in prefixes):
+            return role
+    return None
+
+
+# ------------------------------------------------------------------------------------------------ the note
+def check_note(
+    kb: KB,
+    text: str | None,
+    *,
+    date_of_service: date | str | None = None,
+    payment_year: int | None = None,
+    member: dict | None = None,
+) -> NoteResult:
+    """Check one note. `date_of_service` (default today) picks the ICD-10-CM code set; `payment_year` (default the
+    year after the date of service, or the latest the KB holds) the CMS-HCC mapping; `member` (age or
+    date_of_birth, sex, dual_status, ... as `score` takes them) adds the risk score of the supported codes.
+
+    Raises BadInput (empty or over 200,000 characters; errors name the field, never the text), BadDate,
+    UnknownFiscalYear (no code set for the date), UnknownPaymentYear."""
+    if text is None or not text.strip():
+        raise BadInput("the note is empty", field="text", value="", fix="paste the text of a clinical note")
+    if len(text) > MAX_CHARS:
+        raise BadInput(f"the note has {len(text)} characters; at most {MAX_CHARS} are accepted", field="text",
+                       value=f"{len(text)} characters", fix="check one encounter note at a time")
+    day = _as_date(date_of_service)
+    fy = fiscal_year_of(day)
+    code_set = code_set_of(day)
+    if code_set not in kb.code_sets:
+        from hccguide.errors import UnknownFiscalYear
+
+        raise UnknownFiscalYear(f"no ICD-10-CM code set {code_set} for date of service {day.isoformat()}",
+                                field="date_of_service", value=day.isoformat(),
+                                fix="use a date of service in " + ", ".join(kb.code_sets))
+    if payment_year is None:
+        payment_year = day.year + 1 if day.year + 1 in kb.payment_years else max(kb.payment_years)
+    if payment_year not in kb.payment_years:
+        from hccguide.errors import UnknownPaymentYear
+
+        raise UnknownPaymentYear(f"no CMS tables for payment year {payment_year}", field="payment_year",
+                                 value=payment_year, fix="use one of " + ", ".join(map(str, kb.payment_years)))
+    pipe = pipeline_for(kb, code_set)
+    raw, sections, _doc = _mentions(pipe, text)
+
+    # codes per mention
+    coded: list[tuple[RawMention, list[dict], list[str]]] = []
+    for m in raw:
+        q, queries = _code_query(m)
+        results = [r for r in _search(kb, q, fy, payment_year) if r["code"][:1] not in NOT_CONDITIONS]
+        if not results:
+            continue
+        coded.append((m, results, queries))
+
+    # group mentions into conditions by code; an unspecified code of a category joins a specific one
+    titles = {r["code"]: r["title"] for _, res, _ in coded for r in res}
+    groups: dict[str, list[tuple[RawMention, list[dict], list[str]]]] = {}
+    for item in coded:
+        groups.setdefault(item[1][0]["code"], []).append(item)
+    for code in list(groups):
+        if _vague(titles.get(code, "")):
+            better = [c for c in groups if c != code and c[:3] == code[:3] and not _vague(titles.get(c, ""))]
+            if better:
+                groups[better[0]].extend(groups.pop(code))
+    # one condition written twice at two specificities ('chronic diastolic heart failure' in the HPI, 'acute on
+    # chronic diastolic heart failure' in the plan): the plan's words win. Not for categories whose codes coexist
+    # (diabetes complications E08-E13, sequelae I69, ulcer sites L89/L97).
+    addressed = {c for c, items in groups.items() if any(m.section in PLAN_SECTIONS for m, _, _ in items)}
+    for code in list(groups):
+        if code in addressed or code[:3] in COEXISTING:
+            continue
+        better = [c for c in addressed if c[:3] == code[:3] and c in groups]
+        if better:
+            groups[better[0]].extend(groups.pop(code))
+
+    conditions = [_condition(code, items, text) for code, items in groups.items()]
+    conditions.sort(key=lambda c: c.start)
+    _historical_with_treatment(conditions, raw, text)
+    _link_combinations(kb, conditions, fy, payment_year)
+
+    # MEAT
+    clauses = clauses_of(text, sections, pipe.rules)
+    mention_index = [(m.start, m.end, ci) for ci, c in enumerate(conditions) for m in c.mentions]
+    links = link_clauses(text, clauses, mention_index, [[cc.code for cc in c.codes] for c in conditions],
+                         [c.assertion == "present" for c in conditions], pipe.rules, sections)
+    for ci, clause in links:
+        _add_meat(conditions[ci].meat, clause)
+
+    _hccs_of_conditions(kb, conditions, payment_year)
+    _support(conditions, text, _hcc_maps(kb, payment_year)["CMS-HCC V28"])
+    hccs = _note_hccs(kb, conditions, payment_year)
+    score = _score(kb, conditions, payment_year, day, member) if member else None
+    return NoteResult(conditions=conditions, hccs=hccs, score=score, code_set=code_set, payment_year=payment_year,
+                      date_of_service=day.isoformat(), kb=kb.stamp(),
+                      sections=[Span(text=c, start=a, end=b) for c, a, b, _ in sections if c])
+
+
+def _as_date(value: date | str | None) -> date:
+    if value is None or value == "":
+        return date.today()
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(str(value))
+    except ValueError:
+        raise BadDate("date_of_service is not a date", field="date_of_service", value=str(value)[:40],
+                      fix="YYYY-MM-DD") from None
+
+
+def _vague(title: str) -> bool:
+    t = title.lower()
+    return "unspecified" in t or "without complications" in t or t.endswith(" nos")
+
+
+def _raw_of(m: Mention, raw: list[RawMention]) -> RawMention | None:
+    for r in raw:
+        if r.start == m.start and r.end == m.end:
+            return r
+    return None
+
+
+def _condition(code: str, items: list[tuple[RawMention, list[dict], list[str]]], text: str) -> Condition:
+    mentions = [Mention(text=m.text, start=m.start, end=m.end, section=m.section, assertion=m.assertion,
+                        trigger=m.trigger) for m, _, _ in items]
+    mentions.sort(key=lambda x: x.start)
+    present = [x for x in mentions if x.assertion == "present"]
+    # main mention: a present one in the assessment/plan, else the first present one, else the first
+    main = next((x for x in present if x.section in ("assessment_plan", "hospital_course")), None) or \
+        (present[0] if present else mentions[0])
+    best = next(res for m, res, _ in items if m.start == main.start and m.end == main.end)
+    codes = [CodeChoice(code=best[0]["code"], title=best[0]["title"], why=f"search: {main.text!r}")]
+    alternatives = [CodeChoice(code=r["code"], title=r["title"], why="search") for r in best[1:4]]
+    queries = sorted({q for _, _, qs in items for q in qs})
+    if any(_DM_TYPE.search(m.query) for m, _, _ in items):  # the type is written at one mention at least
+        queries = [q for q in queries if not q.startswith("diabetes documented without its type")]
+    return Condition(text=main.text, start=main.start, end=main.end, section=main.section, assertion=main.assertion,
+                     trigger=main.trigger, mentions=mentions, codes=codes, alternatives=alternatives, hcc=[],
+                     meat=Meat(), supported=False, reason="", queries=queries)
+
+
+def _historical_with_treatment(conditions: list[Condition], raw: list[RawMention], text: str) -> None:
+    """'history of hypertension, on lisinopril': a condition written as history with a current treatment in the
+    same sentence is present (risk adjustment codes what is treated; AHA Coding Clinic). A cancer so written
+    gets a query (history of cancer with active treatment: Z85 or C code, Guidelines I.C.2.d)."""
+    for c in conditions:
+        if c.assertion != "historical":
+            continue
+        for m in c.mentions:
+            r = _raw_of(m, raw)
+            if r is None or m.assertion != "historical" or not _HISTORY_WORDS.search(m.trigger.text if m.trigger
+                                                                                    else ""):
+                continue
+            after = text[r.end:r.sent[1]]
+            if _CURRENT_TREAT.search(after):
+                m.assertion, c.assertion = "present", "present"
+                if c.codes and c.codes[0].code[:1] in ("C", "D", "Z"):
+                    c.queries.append("history of cancer with current treatment: ask whether the cancer is still "
+                                     "present (C code) or only a history (Z85.-) (ICD-10-CM Guidelines I.C.2.d)")
+
+
+def _link_combinations(kb: KB, conditions: list[Condition], fy: int, payment_year: int) -> None:
+    """Presumed links across the note (ICD-10-CM Guidelines FY2026 I.A.15 and I.C.9.a): the combination code from
+    search() on the linked conditions' words."""
+    present = [c for c in conditions if c.assertion == "present" and c.codes]
+    by_role: dict[str, Condition] = {}
+    for c in present:
+        role = _role(c.codes[0].code)
+        if role and role not in by_role:
+            by_role[role] = c
+    dm, ckd, htn, hf, ulcer = (by_role.get(r) for r in ("diabetes", "ckd", "hypertension", "heart_failure",
+                                                       "foot_ulcer"))
+
+    def combine(target: Condition, query: str, prefix: str, replace: bool) -> None:
+        results = _search(kb, query, fy, payment_year)
+        hit = next((r for r in results if r["code"].startswith(prefix)), None)
+        if hit is None or any(cc.code == hit["code"] for cc in target.codes):
+            return
+        why = "; ".join(results[0].get("notes", [])[:1]) or "combination (ICD-10-CM Guidelines I.A.15, I.C.9.a)"
+        choice = CodeChoice(code=hit["code"], title=hit["title"], why=why)
+        if replace:
+            target.alternatives.insert(0, target.codes[0])
+            target.codes[0] = choice
+        else:
+            target.codes.append(choice)
+
+    ckd_words = ckd.codes[0].title.lower() if ckd else ""
+    if dm and ckd and dm.codes[0].code[4:5] != "2" and dm.codes[0].code[:3] != "E08":
+        dm_type = "type 1 diabetes" if dm.codes[0].code.startswith("E10") else "type 2 diabetes"
+        combine(dm, f"{dm_type} with chronic kidney disease", dm.codes[0].code[:3] + ".22",
+                replace=_vague(dm.codes[0].title))
+    if dm and ulcer:
+        combine(dm, "type 2 diabetes with foot ulcer", dm.codes[0].code[:3] + ".621", replace=_vague(dm.codes[0].title))
+    if htn:
+        if hf and ckd:
+            combine(htn, f"hypertension with heart failure and {ckd_words}", "I13", replace=True)
+        elif ckd:
+            combine(htn, f"hypertension with {ckd_words}", "I12", replace=True)
+        elif hf:
+            combine(htn, "hypertension with heart failure", "I11.0", replace=True)
+
+
+def _add_meat(meat: Meat, clause: Clause) -> None:
+    spans = getattr(meat, clause.element)
+    if not any(s.start == clause.start and s.end == clause.end for s in spans):
+        spans.append(Span(text=clause.text, start=clause.start, end=clause.end))
+        spans.sort(key=lambda s: s.start)
+
+
+def _hcc_maps(kb: KB, payment_year: int) -> dict[str, dict[str, list[tuple[str, str]]]]:
+    """{model: {undotted code: [(cc, label)]}} for the payment year: V28, and V24 in PY2025 (the last blend year:
+    CMS 2025 Rate Announcement, 67% V28 + 33% V24)."""
+    models = ["CMS-HCC V28"] + (["CMS-HCC V24"] if payment_year == 2025 else [])
+
+    def build() -> dict[str, dict[str, list[tuple[str, str]]]]:
+        out: dict[str, dict[str, list[tuple[str, str]]]] = {}
+        for model in models:
+            rows = kb.query(
+                "SELECT d.code, d.cc, min(l.label) AS label FROM dx_to_cc d LEFT JOIN hcc_labels l "
+                "ON l.model = d.model AND l.cc = d.cc WHERE d.model = ? AND d.payment_year = ? GROUP BY 1, 2",
+                [model, payment_year])
+            m: dict[str, list[tuple[str, str]]] = {}
+            for r in rows:
+                m.setdefault(r["code"], []).append((r["cc"], r["label"] or ""))
+            out[model] = m
+        return out
+
+    return kb.memo(("notes.hcc", payment_year), build)
+
+
+def _hccs_of_conditions(kb: KB, conditions: list[Condition], payment_year: int) -> None:
+    maps = _hcc_maps(kb, payment_year)
+    for c in conditions:
+        if c.assertion != "present":
+            continue
+        for model, m in maps.items():
+            for cc in c.codes:
+                for hcc, label in m.get(undot(cc.code), []):
+                    if not any(h.model == model and h.hcc == hcc for h in c.hcc):
+                        c.hcc.append(HccRef(model=model, hcc=hcc, label=label))
+
+
+def _support(conditions: list[Condition], text: str, v28: dict[str, list[tuple[str, str]]]) -> None:
+    """supported + reason, and the provider queries of vague documentation."""
+    has_bmi = bool(_BMI.search(text))
+    for c in conditions:
+        elements = [e for e in ELEMENTS if getattr(c.meat, e)]
+        code = c.codes[0].code if c.codes else ""
+        if c.assertion != "present":
+            trig = f" ({c.trigger.text!r})" if c.trigger else ""
+            c.supported, c.reason = False, f"{c.assertion}{trig}: not a current condition of the patient"
+        elif not elements:
+            listing = all(m.section in LISTING_SECTIONS for m in c.mentions if m.assertion == "present")
+            c.supported = False
+            c.reason = ("only listed (past medical history / problem list / diagnoses): no MEAT in this encounter"
+                        if listing else "no MEAT evidence in this encounter")
+        else:
+            c.supported = True
+            c.reason = "MEAT: " + ", ".join(elements)
+        if code == "N18.9":
+            c.queries.append("CKD without a stage: ask for the stage (N18.1-N18.6; stages 3a, 3b, 4, 5 and ESRD map "
+                             "to HCCs)")
+        elif code == "N18.30":
+            c.queries.append("CKD stage 3 without 3a/3b: ask which (N18.31 or N18.32)")
+        elif code in ("I50.9", "I50.20", "I50.30", "I50.40"):
+            c.queries.append("heart failure without type or acuity: ask for systolic/diastolic/combined and "
+                             "acute/chronic (I50.2x-I50.4x)")
+        elif code in ("E66.01", "E66.2") and not has_bmi:
+            c.queries.append("morbid obesity without a BMI: ask for the BMI (Z68.35-Z68.45) that supports it")
+        elif code in ("F32.9", "F32.A"):
+            c.queries.append("depression without episode and severity: ask for major depressive disorder, single or "
+                             "recurrent, and its severity (F32.0-F33.9)")
+        richer = [a.code for a in c.alternatives if a.code[:3] == code[:3] and undot(a.code) in v28]
+        if c.supported and not c.hcc and richer:
+            c.reason += f"; specificity too low for an HCC ({', '.join(richer)} would map to one)"
+
+
+def _note_hccs(kb: KB, conditions: list[Condition], payment_year: int) -> list[NoteHcc]:
+    """Supported HCCs after hierarchies across the whole note (KB `hierarchies`, CMS model software table of the
+    latest year up to the payment year), then the candidates with their reasons."""
+    out: list[NoteHcc] = []
+    for model in _hcc_maps(kb, payment_year):
+        years = kb.query("SELECT max(table_year) AS y FROM hierarchies WHERE model = ? AND table_year <= ?",
+                         [model, payment_year])
+        year = years[0]["y"] if years else None
+        pairs = kb.query("SELECT cc_parent, cc_child FROM hierarchies WHERE model = ? AND table_year = ?",
+                         [model, year]) if year else []
+        found: dict[str, NoteHcc] = {}
+        for c in conditions:
+            for h in c.hcc:
+                if h.model != model:
+                    continue
+                item = found.setdefault(h.hcc, NoteHcc(model=model, hcc=h.hcc, label=h.label, supported=False))
+                item.codes.extend(cc.code for cc in c.codes if cc.code not in item.codes)
+                if c.supported:
+                    item.supported = True
+                elif not item.supported and not item.reason:
+                    item.reason = c.reason
+        supported = {k for k, v in found.items() if v.supported}
+        for p in pairs:
+            if p["cc_parent"] in supported and p["cc_child"] in supported:
+                found[p["cc_child"]].supported = False
+                found[p["cc_child"]].reason = f"dropped by the hierarchy: HCC {p['cc_parent']} is supported"
+        out.extend(sorted(found.values(), key=lambda h: (not h.supported, int(h.hcc) if h.hcc.isdigit() else 0)))
+    return out
+
+
+def _score(kb: KB, conditions: list[Condition], payment_year: int, day: date, member: dict) -> dict:
+    """The RAF engine's score of the supported codes (raf.request.ScoreRequest, as `hccguide score`)."""
+    from hccguide.raf.request import ScoreRequest
+
+    codes = list(dict.fromkeys(cc.code for c in conditions if c.supported for cc in c.codes))
+    data = {k: v for k, v in member.items() if k not in ("dx", "payment_year")}
+    data.setdefault("payment_year", payment_year)
+    data["payment_year"] = payment_year
+    data["dx"] = codes
+    if day.year == payment_year - 1:
+        data.setdefault("date_of_service", day)
+    result = ScoreRequest.parse(data).score(kb)
+    return result.to_dict()
