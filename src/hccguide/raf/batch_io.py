@@ -72,7 +72,6 @@ def check_output(path: Path, what: str, inputs: Iterable[Path] = ()) -> Path:
     not one of the input files, its folder exists or can be created, and a file can be created in it (a temporary
     probe, removed at once). Returns the absolute path. BadInput naming `what` (out | rejects) otherwise."""
     path = Path(path)
-    file_kind(path, what, output=True)
     absolute = Path(os.path.abspath(path))
 
     def bad(message: str, fix: str) -> BadInput:
@@ -80,6 +79,7 @@ def check_output(path: Path, what: str, inputs: Iterable[Path] = ()) -> Path:
 
     if absolute.is_dir():
         raise bad("is a directory", "give a file name, e.g. scores.parquet")
+    file_kind(path, what, output=True)
     for src in inputs:
         if absolute == Path(os.path.abspath(src)) or _same(absolute, Path(src)):
             raise bad("is an input file (it would be overwritten)", "write the scores to another file")
@@ -170,7 +170,7 @@ def blank_lines(path: Path) -> list[int]:
         line = 1
         pos = 0
         for hit in re.finditer(rb"\n(?=\r?\n)", m):
-            line += m.count(b"\n", pos, hit.start())
+            line += m[pos : hit.start()].count(b"\n")
             pos = hit.start()
             out.append(line + 1)
         return out
