@@ -50,12 +50,50 @@ def _unspecified_part(title: str) -> str | None:
         lowered = part.strip().lower()
         if "unspecified" in lowered:
             rest = re.sub(r"\bunspecified\b", "", lowered).strip()
-            return rest or lowered
+            return rest or "detail left unspecified"
     return None
 
 
 def _fmt_range(codes: list[str]) -> str:
     return codes[0] if len(codes) == 1 else f"{codes[0]}–{codes[-1]}"
+
+
+GROUP_NOTES_OVER = 4
+_GROUP_WORDING = {
+    "excludes1": (
+        "excluded conditions (Excludes1)",
+        "that the condition is none of these, each coded instead and never together: {items}",
+        "Excludes1 notes at {where} (Guidelines I.A.12.a)",
+    ),
+    "excludes2": (
+        "conditions coded separately (Excludes2)",
+        "whether any of these is present, each not part of {code} and coded separately (both may be coded): {items}",
+        "Excludes2 notes at {where} (Guidelines I.A.12.b)",
+    ),
+    "code_first": (
+        "underlying condition",
+        "the underlying condition, coded and sequenced first: {items}",
+        "Code first notes at {where} (Guidelines I.A.13)",
+    ),
+    "code_also": (
+        "conditions coded also",
+        "whether any of these is present, coded as well: {items}",
+        "Code also notes at {where}",
+    ),
+}
+
+
+def _grouped_item(code: str, key: tuple[str, str], notes: list[dict]) -> dict:
+    """One checklist item for the many notes of one type printed at one place."""
+    origin, kind = key
+    where = "this code" if notes[0]["own"] else origin
+    topic, document, rule = _GROUP_WORDING[kind]
+    return {
+        "topic": topic,
+        "document": document.format(code=code, items="; ".join(n["text"] for n in notes)),
+        "rule": rule.format(where=where),
+        "codes": list(dict.fromkeys(c for n in notes for c in n["codes"])),
+    }
 
 
 def documentation_checklist(
@@ -141,6 +179,8 @@ def documentation_checklist(
         if not mine or (unspecified and "unspecified" in mine):
             continue
         shown = group[:5]
+        if any(i["topic"] == " ".join(mine) for i in items):
+            continue
         items.append(
             {
                 "topic": " ".join(mine),
@@ -150,8 +190,19 @@ def documentation_checklist(
                 "codes": [n["code"] for n in shown],
             }
         )
-    # 5. instructional notes
+    # 5. instructional notes: one item per note, or one per (origin, type) when an origin prints more than
+    # GROUP_NOTES_OVER notes of a type (A41's fourteen Excludes2 lines would drown the checklist)
+    counts: dict[tuple[str, str], int] = {}
     for note in rules:
+        counts[(note["from"], note["type"])] = counts.get((note["from"], note["type"]), 0) + 1
+    grouped: dict[tuple[str, str], list[dict]] = {}
+    for note in rules:
+        key = (note["from"], note["type"])
+        if counts[key] > GROUP_NOTES_OVER and note["type"] != "use_additional_code":
+            grouped.setdefault(key, []).append(note)
+            if len(grouped[key]) == 1:
+                items.append({"group": key})  # placeholder, filled below
+            continue
         where = "this code" if note["own"] else note["from"]
         kind = note["type"]
         topic = _topic_of_note(note["item"])
@@ -176,6 +227,9 @@ def documentation_checklist(
             )
             rule = f"Excludes2 note at {where} (Guidelines I.A.12.b)"
         items.append({"topic": topic, "document": document, "rule": rule, "codes": list(note["codes"])})
+    for i, item in enumerate(items):
+        if "group" in item:
+            items[i] = _grouped_item(code, item["group"], grouped[item["group"]])
     # 6. a header needing a 7th character
     if seventh and row["level"] != "extension" and seventh.get("characters"):
         chars = ", ".join(f"{c['character']} ({c['meaning']})" for c in seventh["characters"][:8])

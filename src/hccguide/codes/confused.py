@@ -21,7 +21,6 @@ from __future__ import annotations
 from collections import Counter
 
 from hccguide.codes.meat import axis_labels, differing_axes, word_difference
-from hccguide.codes.notes import resolve_ref
 from hccguide.codes.store import CodeStore, code_store
 from hccguide.kb.open import KB
 
@@ -119,25 +118,37 @@ def _near_titles(store: CodeStore, code_set: str, code: str, limit: int = 40) ->
     return sorted(scored, key=lambda s: (s[1], store.codes[(code_set, s[0])]["seq"]))[:limit]
 
 
-def _axis_difference(title: str, other: str) -> tuple[list[str], str]:
-    """(labels of the named axes on which `other` differs from `title`, one-line difference), e.g.
-    (['cause or mechanism'], "cause or mechanism: 'idiopathic' vs 'secondary' (this code)"). 'linkage' is left
-    out when another axis differs; with no named axis the differing words are quoted instead."""
-    labels = axis_labels()
+def _axis_diffs(title: str, other: str) -> list[tuple[str, str | None, str | None]]:
+    """Named axes on which `other` differs from `title`; 'linkage' left out when another axis differs."""
     diffs = differing_axes(title, other)
     if len(diffs) > 1:
         diffs = [d for d in diffs if d[0] != "linkage"]
+    return diffs
+
+
+def _difference_text(title: str, other: str, diffs: list[tuple[str, str | None, str | None]]) -> str:
+    """One line, e.g. "cause or mechanism: 'idiopathic' vs 'secondary' (this code)"; with no named axis the
+    differing words are quoted instead ("'humerus' vs 'femur' (this code)")."""
+    labels = axis_labels()
     if diffs:
-        names = [labels[name] for name, _, _ in diffs]
-        text = "; ".join(
-            f"{labels[name]}: {repr(theirs) if theirs else 'none stated'} vs {repr(mine) if mine else 'none stated'}"
-            for name, mine, theirs in diffs
+        return (
+            "; ".join(
+                f"{labels[name]}: {repr(theirs) if theirs else 'none stated'} vs {repr(mine) if mine else 'none stated'}"
+                for name, mine, theirs in diffs
+            )
+            + " (this code)"
         )
-        return names, text + " (this code)"
     only_mine, only_theirs = word_difference(title, other)
     theirs_text = repr(" ".join(only_theirs)) if only_theirs else "nothing"
     mine_text = repr(" ".join(only_mine)) if only_mine else "nothing"
-    return [], f"{theirs_text} vs {mine_text} (this code)"
+    return f"{theirs_text} vs {mine_text} (this code)"
+
+
+def _axis_difference(title: str, other: str) -> tuple[list[str], str]:
+    """(labels of the named axes on which `other` differs from `title`, one-line difference)."""
+    diffs = _axis_diffs(title, other)
+    labels = axis_labels()
+    return [labels[name] for name, _, _ in diffs], _difference_text(title, other, diffs)
 
 
 def _word_distance(title: str, other: str) -> int:
@@ -147,23 +158,25 @@ def _word_distance(title: str, other: str) -> int:
 
 def axis_neighbours(store: CodeStore, row: dict) -> list[dict]:
     """Codes sharing every axis but one with `row`, ranked (named axis first, then fewer differing words, then
-    the later character first), at most AXIS_NEIGHBOURS_PER_POSITION per character position."""
+    the later character first), at most AXIS_NEIGHBOURS_PER_POSITION per character position (3 for the 7th)."""
     code_set = row["code_set"]
+    title = row["title"]
     scored = []
     for pos, other in store.neighbours(code_set, row["code"]):
         orow = store.codes[(code_set, other)]
-        axes, difference = _axis_difference(row["title"], orow["title"])
-        distance = _word_distance(row["title"], orow["title"])
-        tier = 0 if axes and orow["billable"] == row["billable"] else 1  # a header is no alternative to a code
-        scored.append((tier, distance, -pos, orow["seq"], pos, orow, axes, difference))
+        diffs = _axis_diffs(title, orow["title"])
+        tier = 0 if diffs and orow["billable"] == row["billable"] else 1  # a header is no alternative to a code
+        scored.append((tier, _word_distance(title, orow["title"]), -pos, orow["seq"], pos, orow, diffs))
     scored.sort(key=lambda s: s[:4])
     per_position: Counter[int] = Counter()
+    labels = axis_labels()
     out = []
-    for tier, distance, _, _, pos, orow, axes, difference in scored:
+    for tier, distance, _, _, pos, orow, diffs in scored:
         cap = SEVENTH_CHARACTER_NEIGHBOURS if pos == 6 and row["seventh_char"] else AXIS_NEIGHBOURS_PER_POSITION
         if per_position[pos] >= cap:
             continue
         per_position[pos] += 1
+        axes = [labels[name] for name, _, _ in diffs]
         what = ", ".join(axes) if axes else "site or other detail"
         out.append(
             {
@@ -176,7 +189,7 @@ def axis_neighbours(store: CodeStore, row: dict) -> list[dict]:
                 "tier": tier,
                 "distance": distance,
                 "reason": f"shares every axis but one (character {pos + 1}: {what})",
-                "difference": f"{orow['code_dotted']}: {difference}",
+                "difference": f"{orow['code_dotted']}: {_difference_text(title, orow['title'], diffs)}",
             }
         )
     return out
@@ -201,8 +214,7 @@ def excludes_targets(store: CodeStore, row: dict, rules: list[dict]) -> list[dic
     for note in rules:
         if note["type"] not in ("excludes1", "excludes2"):
             continue
-        for ref in note["refs"]:
-            named = resolve_ref(store, row["code_set"], ref)
+        for ref, named in zip(note["refs"], note["ref_codes"], strict=True):
             if not named or not _narrow(named) or named[0] in seen:
                 continue
             code = named[0]
@@ -232,9 +244,9 @@ def excludes_targets(store: CodeStore, row: dict, rules: list[dict]) -> list[dic
 
 def near_title_codes(store: CodeStore, row: dict) -> list[dict]:
     """Billable codes of other categories with a near-identical title (see `_near_titles`), as confusable
-    entries."""
-    if not row["billable"]:
-        return []
+    entries; none for headers and 7th-character codes."""
+    if not row["billable"] or row["level"] == "extension":
+        return []  # a 7th-character code's near titles are the same injury elsewhere: its neighbours cover them
     out = []
     for code, differing in _near_titles(store, row["code_set"], row["code"]):
         other = store.codes[(row["code_set"], code)]
@@ -247,7 +259,7 @@ def near_title_codes(store: CodeStore, row: dict) -> list[dict]:
                 "kind": "near_title",
                 "axes": axes,
                 "position": None,
-                "tier": 0 if axes else 1,
+                "tier": 0 if axes and differing <= NEAR_TITLE_WORDS else 1,
                 "distance": differing,
                 "reason": f"near-identical title in another category ({differing} words differ)",
                 "difference": f"{other['code_dotted']}: {difference}",
@@ -256,7 +268,9 @@ def near_title_codes(store: CodeStore, row: dict) -> list[dict]:
     return out
 
 
-def confusable_codes(kb: KB, row: dict, rules: list[dict], limit: int = CONFUSABLE_LIMIT) -> list[dict]:
+def confusable_codes(
+    kb: KB, row: dict, rules: list[dict], limit: int = CONFUSABLE_LIMIT, neighbours: list[dict] | None = None
+) -> list[dict]:
     """At most `limit` confusable codes of `row`, nearest first: axis neighbours and near-identical titles that
     differ on a named axis (fewest differing words first; at least half of `limit`, more when the notes name few
     codes), then Excludes1/Excludes2 targets, then neighbours that differ in site or other detail, then other
@@ -266,7 +280,8 @@ def confusable_codes(kb: KB, row: dict, rules: list[dict], limit: int = CONFUSAB
     of the axes that differ), position (the character that differs, 1-based, for 'axis'), tier, distance (title
     words that differ), reason, difference (one line)}. Every code exists in `row`'s code set."""
     store = code_store(kb)
-    neighbours = axis_neighbours(store, row)
+    if neighbours is None:
+        neighbours = axis_neighbours(store, row)
     near = near_title_codes(store, row)
     named = sorted([e for e in neighbours + near if e["tier"] == 0], key=lambda e: e["distance"])
     excludes = excludes_targets(store, row, rules)

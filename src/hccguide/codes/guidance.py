@@ -60,7 +60,7 @@ def code_guidance(
         validity_of(kb, row["code"]),
     )
     return {
-        "confused_codes": confusable_codes(kb, row, rules),
+        "confused_codes": confusable_codes(kb, row, rules, neighbours=neighbours),
         "checklist": checklist,
         "faq": faq,
         "faq_json_ld": faq_json_ld(faq),

@@ -133,6 +133,7 @@ def hcc_entries(kb: KB, code: str, code_set: str, payment_year: int) -> list[dic
                     "label": None,
                     "is_chronic": None,
                     "coefficients": [],
+                    "coefficient_table_year": None,
                     "coefficients_by_year": {},
                     "hierarchy": None,
                     "notes": notes,

@@ -123,18 +123,31 @@ def axis_values(title: str) -> dict[str, str]:
     return out
 
 
+@cache
+def _title_words(title: str) -> tuple[tuple[str, ...], frozenset[str]]:
+    words = tuple(_WORD.findall(title.lower()))
+    return words, frozenset(words)
+
+
+@cache
+def _axis_rank() -> dict[str, int]:
+    return {axis.name: i for i, axis in enumerate(load_axes())}
+
+
 def word_difference(title: str, other: str) -> tuple[list[str], list[str]]:
     """(words only in `title`, words only in `other`), in title order, lower case."""
-    mine, theirs = _WORD.findall(title.lower()), _WORD.findall(other.lower())
-    return [w for w in mine if w not in theirs], [w for w in theirs if w not in mine]
+    (mine, mine_set), (theirs, theirs_set) = _title_words(title), _title_words(other)
+    return [w for w in mine if w not in theirs_set], [w for w in theirs if w not in mine_set]
 
 
 def differing_axes(title: str, other: str) -> list[tuple[str, str | None, str | None]]:
-    """Axes on which two titles differ: [(axis, value in title, value in other)]."""
+    """Axes on which two titles differ, in axes.csv order: [(axis, value in title, value in other)]."""
     a, b = axis_values(title), axis_values(other)
-    return [
-        (axis.name, a.get(axis.name), b.get(axis.name)) for axis in load_axes() if a.get(axis.name) != b.get(axis.name)
-    ]
+    if a == b:
+        return []
+    rank = _axis_rank()
+    names = sorted({k for k in a.keys() | b.keys() if a.get(k) != b.get(k)}, key=rank.__getitem__)
+    return [(name, a.get(name), b.get(name)) for name in names]
 
 
 def one_line_difference(title: str, other: str, other_code: str) -> str:

@@ -90,50 +90,61 @@ def resolve_ref(store: CodeStore, code_set: str, ref: str) -> list[str]:
     return out
 
 
+def _node_rules(store: CodeStore, code_set: str, kind: str, node: str, label: str) -> list[dict]:
+    """The RULE_TYPES notes of one node, lead-ins joined and references resolved; cached on the store."""
+    key = (code_set, kind, node)
+    cached = store.rule_cache.get(key)
+    if cached is not None:
+        return cached
+    types = CHAPTER_RULE_TYPES if kind == "chapter" else RULE_TYPES
+    lead: dict[str, str] = {}
+    out: list[dict] = []
+    for r in store.notes.get(key, []):
+        note_type = r["note_type"]
+        if note_type not in types:
+            continue
+        text = r["text"]
+        if not r["refs"] and text.endswith(":"):
+            lead[note_type] = text
+            continue
+        codes: list[str] = []
+        unresolved: list[str] = []
+        ref_codes: list[list[str]] = []
+        for ref in r["refs"]:
+            named = resolve_ref(store, code_set, ref)
+            ref_codes.append(named)
+            codes += [c for c in named if c not in codes]
+            if not named:
+                unresolved.append(ref)
+        out.append(
+            {
+                "type": note_type,
+                "text": f"{lead[note_type]} {text}" if note_type in lead else text,
+                "item": text,
+                "from": label,
+                "from_kind": kind,
+                "own": False,
+                "refs": list(r["refs"]),
+                "ref_codes": ref_codes,
+                "codes": codes,
+                "unresolved": unresolved,
+            }
+        )
+    store.rule_cache[key] = out
+    return out
+
+
 def rule_notes(kb: KB, row: dict, ancestor_rows: list[dict]) -> list[dict]:
     """Notes of RULE_TYPES that apply to `row`: its own, its ancestor codes' (nearest first), its block's, and
     the chapter's notes asking for another code. A lead-in item ending in ':' ('osteomyelitis due to:') is joined
-    to the items printed under it. Returns [{type, text, from, from_kind, own, refs, codes, unresolved}]: `codes`
-    the existing dotted codes the refs name, `unresolved` the refs naming no code of the code set."""
+    to the items printed under it. Returns [{type, text, item, from, from_kind, own, refs, ref_codes, codes,
+    unresolved}]: `ref_codes` the existing dotted codes each ref names, `codes` all of them, `unresolved` the refs
+    naming no code of the code set (tabular errata such as 'G31.90'). The dicts are shared: do not mutate them."""
     store = code_store(kb)
     code_set = row["code_set"]
-    nodes: list[tuple[str, str, str]] = [("code", row["code"], row["code_dotted"])]
-    nodes += [("code", a["code"], a["code_dotted"]) for a in reversed(ancestor_rows)]
-    nodes += [
-        ("block", row["block_id"], row["block_id"]),
-        ("chapter", str(row["chapter"]), f"chapter {row['chapter']}"),
-    ]
-    out: list[dict] = []
-    for kind, node, label in nodes:
-        types = CHAPTER_RULE_TYPES if kind == "chapter" else RULE_TYPES
-        lead: dict[str, str] = {}
-        for r in store.notes.get((code_set, kind, node), []):
-            note_type = r["note_type"]
-            if note_type not in types:
-                continue
-            text = r["text"]
-            if not r["refs"] and text.endswith(":"):
-                lead[note_type] = text
-                continue
-            full = f"{lead[note_type]} {text}" if note_type in lead else text
-            codes: list[str] = []
-            unresolved: list[str] = []
-            for ref in r["refs"]:
-                named = resolve_ref(store, code_set, ref)
-                codes += [c for c in named if c not in codes]
-                if not named:
-                    unresolved.append(ref)
-            out.append(
-                {
-                    "type": note_type,
-                    "text": full,
-                    "item": text,
-                    "from": label,
-                    "from_kind": kind,
-                    "own": kind == "code" and node == row["code"],
-                    "refs": list(r["refs"]),
-                    "codes": codes,
-                    "unresolved": unresolved,
-                }
-            )
+    out = [{**n, "own": True} for n in _node_rules(store, code_set, "code", row["code"], row["code_dotted"])]
+    for a in reversed(ancestor_rows):
+        out += _node_rules(store, code_set, "code", a["code"], a["code_dotted"])
+    out += _node_rules(store, code_set, "block", row["block_id"], row["block_id"])
+    out += _node_rules(store, code_set, "chapter", str(row["chapter"]), f"chapter {row['chapter']}")
     return out

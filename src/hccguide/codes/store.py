@@ -51,6 +51,8 @@ class CodeStore:
     _title_index: dict[tuple[str, int], tuple[dict[str, list[str]], dict[str, frozenset[str]]]] = field(
         default_factory=dict
     )
+    # instructional notes of one node, resolved (codes.notes.rule_notes), built on first use per (code set, kind, node)
+    rule_cache: dict[tuple[str, str, str], list[dict]] = field(default_factory=dict)
     # one-character neighbours, built per (code set, category) on first use: masked code -> codes
     _neighbours: dict[tuple[str, str], dict[str, list[str]]] = field(default_factory=dict)
 
