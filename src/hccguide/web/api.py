@@ -5,7 +5,6 @@ from __future__ import annotations
 from fastapi import APIRouter, Query
 
 from hccguide.codes.page_model import CodePage
-from hccguide.codes.page_model import CodePage
 from hccguide.kb.info import kb_info
 from hccguide.kb.open import shared_kb
 from hccguide.raf.request import ScoreRequest
@@ -24,7 +23,6 @@ def get_kb() -> dict:
 @router.get(
     "/codes/{code}",
     summary="The code page of one ICD-10-CM code (docs/code-page.md)",
-    response_model=CodePage,
     response_model=CodePage,
     responses={
         404: {"description": "unknown or malformed code (`invalid_code`, nearest codes in `suggestions`)"},
