@@ -30,6 +30,9 @@ _SENT = re.compile(r"(?<=[.?!;])\s+(?=[A-Z0-9#*•\-(])|\n")
 _CLAUSE = re.compile(r",\s+|;\s*|\s+-\s+|:\s+|\.\s+|\s*\|\s*")
 _BULLET = re.compile(r"\s*(?:\d{1,2}[.)]|#|-|\*|•|[a-z][.)])?\s*", re.IGNORECASE)
 _JOINED = re.compile(r"[\s,]*(?:and|with|or|&|/)?[\s,]*", re.IGNORECASE)
+# a treatment verb that starts a new part of a clause ('at goal on atorvastatin')
+_CUT = re.compile(r"(on|continue[sd]?|start(ed)?|increase[sd]?|decrease[sd]?|resume[sd]?|hold|refer)\b",
+                  re.IGNORECASE)
 _PROBLEM_SECTIONS = frozenset({"assessment_plan", "hospital_course", None})
 
 
@@ -87,28 +90,59 @@ def clauses_of(text: str, sections: list[tuple[str, int, int, int]], rules: Rule
                 continue
             lead = _BULLET.match(text, a, b)
             a = lead.end() if lead else a
-            seg = text[a:b]
-            best = None
-            for row in rules.meat:
-                m = row.pattern.search(seg)
-                if m and (best is None or m.start() < best[0]):
-                    best = (m.start(), row.element, m.end())
-            if best is None:
-                prev = None
-                continue
             end = b
             while end > a and text[end - 1] in " .\t\r\n":
                 end -= 1
-            if end <= a:
+            parts = _segments(text, a, end, rules)
+            if not parts:
+                prev = None
                 continue
-            if prev is not None and prev.element == best[1] and re.fullmatch(r"[,\s]*(and\s+)?", text[prev.end:a]):
-                clause = Clause(prev.element, prev.start, end, text[prev.start:end], prev.trigger, prev.trigger_end,
-                                (s0, s1), section)
-                out[-1] = clause
-            else:
-                clause = Clause(best[1], a, end, text[a:end], a + best[0], a + best[2], (s0, s1), section)
-                out.append(clause)
-            prev = clause
+            for element, p0, p1, t0, t1 in parts:
+                if prev is not None and prev.element == element and re.fullmatch(r"[,\s]*(and\s+)?",
+                                                                                 text[prev.end:p0]):
+                    clause = Clause(prev.element, prev.start, p1, text[prev.start:p1], prev.trigger, prev.trigger_end,
+                                    (s0, s1), section)
+                    out[-1] = clause
+                else:
+                    clause = Clause(element, p0, p1, text[p0:p1], t0, t1, (s0, s1), section)
+                    out.append(clause)
+                prev = clause
+    return out
+
+
+def _segments(text: str, a: int, b: int, rules: Rules) -> list[tuple[str, int, int, int, int]]:
+    """(element, start, end, trigger start, trigger end) of the MEAT parts of one clause: it starts with its first
+    trigger's element and is cut where a treatment verb begins ('at goal on atorvastatin' -> assess 'at goal',
+    treat 'on atorvastatin'). At one position the longest trigger wins ('decreased sensation' is an
+    exam finding, not a dose decrease)."""
+    if b <= a:
+        return []
+    hits: list[tuple[int, int, str]] = []
+    seg = text[a:b]
+    for row in rules.meat:
+        for m in row.pattern.finditer(seg):
+            hits.append((m.start(), -(m.end() - m.start()), row.element))
+    if not hits:
+        return []
+    hits.sort()
+    parts: list[list] = []
+    covered = -1
+    for start, neg_len, element in hits:
+        if start < covered:
+            continue
+        covered = start - neg_len
+        if not parts:
+            parts.append([element, a, b, a + start, a + covered])
+        elif element != parts[-1][0] and element == "treat" and _CUT.match(text, a + start):
+            cut = a + start
+            parts[-1][2] = cut
+            parts.append([element, cut, b, cut, a + covered])
+    out = []
+    for element, p0, p1, t0, t1 in parts:
+        while p1 > p0 and text[p1 - 1] in " ,.;\t\r\n":
+            p1 -= 1
+        if p1 > p0:
+            out.append((element, p0, p1, t0, t1))
     return out
 
 
@@ -151,6 +185,12 @@ def _problem_lines(text: str, mentions: list[tuple[int, int, int]], sections: li
     return blocks
 
 
+def _evidence_targets(seg: str, candidates: list[int], codes: list[list[str]], rules: Rules) -> list[int]:
+    """The candidate conditions a clause is evidence for (notes/rules/evidence.csv)."""
+    prefixes = [p for row in rules.evidence if row.pattern.search(seg) for p in row.codes]
+    return [i for i in candidates if any(c.startswith(p) for c in codes[i] for p in prefixes)]
+
+
 def link_clauses(
     text: str,
     clauses: list[Clause],
@@ -183,6 +223,9 @@ def link_clauses(
                         break
                     group.insert(0, m)
                 targets = [m[2] for m in group]
+                if len(targets) > 1:  # several conditions before the clause: keep those it is evidence for
+                    fits = _evidence_targets(text[cl.start:cl.end], targets, codes, rules)
+                    targets = fits or targets
             if inside:  # the clause starts with the condition's own words: the evidence starts after them
                 start = max(m[1] for m in inside)
                 while start < cl.end and text[start] in " ,:-\t":
@@ -202,10 +245,8 @@ def link_clauses(
             if block:
                 targets = block[2]
         if not targets:
-            seg = text[cl.start:cl.end]
-            prefixes = [p for row in rules.evidence if row.pattern.search(seg) for p in row.codes]
-            targets = [i for i, cs in enumerate(codes) if present[i] and any(c.startswith(p) for c in cs
-                                                                                for p in prefixes)]
+            targets = _evidence_targets(text[cl.start:cl.end], [i for i in range(len(codes)) if present[i]], codes,
+                                        rules)
         for ci in dict.fromkeys(targets):
             if present[ci]:
                 out.append((ci, clause))

@@ -125,10 +125,21 @@ def build_pipeline(kb: KB, code_set: str) -> NotePipeline:
     context = ConText(nlp, rules=None, max_scope=None)
     context.add([
         ConTextRule(literal=r.literal, category=r.category, direction=r.direction, max_scope=r.max_scope,
-                    pattern=[{"LOWER": t.lower_} for t in nlp.make_doc(r.literal)])
+                    pattern=_spaced([{"LOWER": t.lower_} for t in nlp.make_doc(r.literal)]))
         for r in rules.context
     ])
     return NotePipeline(nlp, matcher, sectionizer, context, lexicon, rules, code_set)
+
+
+def _spaced(tokens: list[dict]) -> list[dict]:
+    """A token pattern that also matches with extra spaces or a line break between the words ('family  history
+    of', dictated text wrapped mid-phrase)."""
+    out: list[dict] = []
+    for i, t in enumerate(tokens):
+        if i:
+            out.append({"IS_SPACE": True, "OP": "*"})
+        out.append(t)
+    return out
 
 
 def pipeline_for(kb: KB, code_set: str) -> NotePipeline:
