@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 Assertion = Literal["present", "negated", "historical", "hypothetical", "family"]
 Element = Literal["monitor", "evaluate", "assess", "treat"]
@@ -101,3 +101,40 @@ class NoteResult(BaseModel):
     date_of_service: str | None = Field(None, description="YYYY-MM-DD as given")
     sections: list[Span] = Field(default_factory=list, description="section headers found (text = category)")
     kb: dict = Field(default_factory=dict, description="knowledge base release stamp")
+
+
+class NoteMember(BaseModel):
+    """Demographics for the risk score of the supported codes (as `hccguide score` takes them). Other keys (a
+    member id, a name) are ignored and never echoed."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    model: str = Field("V28", description="risk model: V28, V24, ESRD-V24, RxHCC-V08")
+    age: int | None = Field(None, ge=0, le=125, description="whole years on February 1 of the payment year")
+    date_of_birth: str | None = Field(None, description="YYYY-MM-DD, instead of age")
+    sex: str | None = Field(None, pattern="^[MFmf12]$", description="M or F")
+    dual_status: str | None = Field(None, max_length=8, description="CMS dual code 00..10, or non / partial / full")
+    orec: str | None = Field(None, max_length=1, description="original reason for entitlement 0..3")
+    lti: bool = Field(False, description="long-term institutional")
+    new_enrollee: bool = Field(False, description="new enrollee")
+    esrd: bool = Field(False, description="ESRD (scored with the ESRD model)")
+    snp: bool = Field(False, description="C-SNP member")
+    graft_months: int | None = Field(None, ge=0, le=1000, description="ESRD: months since a kidney transplant")
+    low_income: bool = Field(False, description="RxHCC: low-income subsidy")
+
+    def score_fields(self) -> dict:
+        """The fields `raf.request.ScoreRequest` takes (None values left out)."""
+        return {k: v for k, v in self.model_dump().items() if v is not None}
+
+
+class NoteRequest(BaseModel):
+    """POST /api/notes body."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    text: str = Field(..., min_length=1, description="the note text (at most 200,000 characters; the body limit "
+                      "of the server, 1 MB by default, applies first)")
+    date_of_service: str | None = Field(None, description="YYYY-MM-DD: picks the ICD-10-CM code set (default today)")
+    payment_year: int | None = Field(None, ge=2000, le=2100, description="CMS payment year of the HCCs (default: "
+                                     "the year after the date of service, or the latest loaded)")
+    member: NoteMember | None = Field(None, description="demographics: when given, the answer has the risk score")

@@ -585,13 +585,21 @@ def _note_hccs(kb: KB, conditions: list[Condition], payment_year: int) -> list[N
 
 def _score(kb: KB, conditions: list[Condition], payment_year: int, day: date, member: dict) -> dict:
     """The RAF engine's score of the supported codes (raf.request.ScoreRequest, as `hccguide score`)."""
+    from hccguide.notes.models import NoteMember
     from hccguide.raf.request import ScoreRequest
 
     codes = list(dict.fromkeys(cc.code for c in conditions if c.supported for cc in c.codes))
-    data = {k: v for k, v in member.items() if k not in ("dx", "payment_year")}
-    data.setdefault("payment_year", payment_year)
-    data["payment_year"] = payment_year
-    data["dx"] = codes
+    from pydantic import ValidationError
+
+    from hccguide.raf.request import validation_error
+
+    try:
+        fields = NoteMember.model_validate(member).score_fields()  # drops identifiers and unknown keys
+    except ValidationError as exc:
+        err = validation_error(exc.errors(include_url=False))
+        err.field = f"member.{err.field}" if err.field else "member"
+        raise err from None
+    data = {**fields, "payment_year": payment_year, "dx": codes}
     if day.year == payment_year - 1:
         data.setdefault("date_of_service", day)
     result = ScoreRequest.parse(data).score(kb)
