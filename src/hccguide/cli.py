@@ -436,6 +436,7 @@ def _warm_caches(kb: object) -> None:
 
 
 import hccguide.cli_claims  # noqa: E402, F401  (registers `check`)
+import hccguide.cli_notes  # noqa: E402, F401  (registers `note`, `note-batch`)
 
 
 def main() -> None:

@@ -361,6 +361,7 @@ def create_app(api_key: str | None = None, max_body_bytes: int | None = None) ->
     app.include_router(api.router)
     app.include_router(pages.router)
     app.include_router(__import__("hccguide.web.routes_claims", fromlist=["router"]).router)  # claims
+    app.include_router(__import__("hccguide.web.routes_notes", fromlist=["router"]).router)  # notes
     _install_openapi(app)
     return app
 
