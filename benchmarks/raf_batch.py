@@ -2,7 +2,10 @@
 
 Usage: uv run python benchmarks/raf_batch.py [--members 1000000] [--threads 2] [--spark-members 1000000]
        [--no-spark] [--peer-sample 20000]
-Each engine runs in its own process; peak RSS is measured inside it (Python ru_maxrss, plus the JVM VmHWM for Spark).
+DuckDB is timed as a user runs it: the `hccguide score-batch` command in a fresh process, wall clock from start-up
+(imports, KB open) to the files written (issue 13.9 target: 1,000,000 members < 5 s, >= 15x hccinfhir's members/s);
+its --json summary gives the engine's own seconds. Spark runs in its own process; peak RSS is measured inside it
+(Python ru_maxrss plus the JVM VmHWM). Figures are noisy on a shared machine: run when it is idle and say so.
 """
 
 from __future__ import annotations
@@ -59,6 +62,19 @@ def run_child(kind: str, members: Path, dx: Path, out: Path, threads: int) -> di
     return data
 
 
+def run_cli(members: Path, dx: Path, out: Path, threads: int) -> dict:
+    """`hccguide score-batch` in a fresh process: wall seconds including start-up, the engine's seconds, peak RSS."""
+    exe = Path(sys.executable).parent / "hccguide"
+    args = [str(exe), "score-batch", str(members), str(dx), "--out", str(out), "--rejects", str(out) + ".rej.parquet"]
+    args += ["--threads", str(threads), "--json"]
+    t = time.perf_counter()
+    p = subprocess.run(args, capture_output=True, text=True, check=True)
+    wall = time.perf_counter() - t
+    summary = json.loads(p.stdout)
+    rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024 / 1024
+    return {"wall": wall, "engine": summary["seconds"], "members": summary["members_scored"], "rss_gib": rss}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--members", type=int, default=1_000_000)
@@ -90,12 +106,13 @@ def main() -> None:
         f"in {time.perf_counter() - t:.1f} s"
     )
 
-    r = run_child("duckdb", m, d, folder / "duck.parquet", a.threads)
+    r = run_cli(m, d, folder / "duck.parquet", a.threads)
     print(
-        f"duckdb  ({a.threads} threads): {r['seconds']:.2f} s end to end, {r['members'] / r['seconds']:,.0f} members/s, "
-        f"peak RSS {r['peak_rss_gib']:.2f} GiB  (targets: < 10 s, < 4 GiB)"
+        f"duckdb  ({a.threads} threads): hccguide score-batch {r['wall']:.2f} s end to end with CLI start-up "
+        f"({r['engine']:.2f} s in the engine), {r['members'] / r['wall']:,.0f} members/s, "
+        f"peak RSS {r['rss_gib']:.2f} GiB  (targets: 1M members < 5 s, < 4 GiB)"
     )
-    duck_rate = r["members"] / r["seconds"]
+    duck_rate = r["members"] / r["wall"]
 
     if not a.no_spark:
         sm, sd = m, d
@@ -138,7 +155,7 @@ def main() -> None:
     peer_rate = len(rows) / (time.perf_counter() - t)
     print(
         f"hccinfhir 0.4.0 (1 core, {len(rows):,} members): {peer_rate:,.0f} members/s; "
-        f"duckdb / hccinfhir = {duck_rate / peer_rate:.1f}x"
+        f"duckdb CLI / hccinfhir = {duck_rate / peer_rate:.1f}x (target >= 15x)"
     )
 
     # one member with the full trace, in-process
@@ -153,7 +170,7 @@ def main() -> None:
         ).to_dict()
         n += 1
     per = (time.perf_counter() - t) / n * 1000
-    print(f"one member with trace (score_member + to_dict): {per:.3f} ms mean over {n:,} members (target < 5 ms)")
+    print(f"one member with trace (score_member + to_dict): {per:.3f} ms mean over {n:,} members (target < 1 ms)")
 
 
 if __name__ == "__main__":

@@ -34,7 +34,15 @@ class RefRows:
 
 
 def reference_rows(t: ModelTables) -> RefRows:
-    """dx_to_cc, edits, hierarchy, coefficients, groups and interactions of one model as Arrow tables."""
+    """dx_to_cc, edits, hierarchy, coefficients, groups and interactions of one model as Arrow tables (kept with the
+    ModelTables, which live on the KB handle: built once per process)."""
+    cached = t.extra.get("reference_rows")
+    if cached is None:
+        cached = t.extra["reference_rows"] = _reference_rows(t)
+    return cached
+
+
+def _reference_rows(t: ModelTables) -> RefRows:
     dx = [(code, cc) for code, ccs in t.dx_to_cc.items() for cc in ccs]
     edits = [
         (e.code, e.edit_type, e.sex, e.age_min, e.age_max, e.action, e.cc_override)

@@ -1,8 +1,11 @@
-"""Small SQL builders shared by the batch statements: literals composed with sqlglot (a value is never pasted into
-SQL text by hand), CMS rounding, booleans, and the RAF rules of raf/rules.py written as SQL from the same data files
-the one-member path reads (dual status and sex codes, bill types, the V28 heart patch).
+"""Small SQL builders shared by the batch statements: literals (`lit`, `date_lit`: standard SQL quoting, the form
+sqlglot's Literal.string writes, without importing sqlglot on the DuckDB path), CMS rounding, booleans, and the RAF
+rules of raf/rules.py written as SQL from the same data files the one-member path reads (dual status and sex codes,
+bill types, the V28 heart patch).
 
-The SQL is DuckDB dialect; engine_spark.py transpiles it with sqlglot.
+Only package data and KB values (model keys, factors, release ids, rule tables) become literals; user values
+(file paths, column names, member fields) never enter SQL text: files are read through DuckDB's relation API
+(batch_io) and member values are rows. The SQL is DuckDB dialect; engine_spark.py transpiles it with sqlglot.
 """
 
 from __future__ import annotations
@@ -10,27 +13,29 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date
 
-import sqlglot.expressions as exp
-
 from hccguide.raf.rules import member_codes
 
 
 def lit(value: str | int | float | None) -> str:
-    """A SQL literal of a string, number or NULL, quoted by sqlglot ("O'Brien" -> 'O''Brien')."""
+    """A SQL literal of a string, number or NULL: a string in single quotes with each quote doubled ("O'Brien" ->
+    'O''Brien', SQL-92 and DuckDB/Spark alike). Raises ValueError for a NUL character."""
     if value is None:
         return "NULL"
     if isinstance(value, bool):
         return "TRUE" if value else "FALSE"
     if isinstance(value, int | float):
         return repr(float(value)) if isinstance(value, float) else str(int(value))
-    return exp.Literal.string(str(value)).sql(dialect="duckdb")
+    text = str(value)
+    if "\x00" in text:
+        raise ValueError("NUL character in a SQL literal")
+    return "'" + text.replace("'", "''") + "'"
 
 
 def date_lit(day: date) -> str:
     """DATE 'YYYY-MM-DD' of a date object."""
     if not isinstance(day, date):
         raise TypeError("date_lit takes a datetime.date")
-    return exp.cast(exp.Literal.string(day.isoformat()), "DATE").sql(dialect="duckdb")
+    return f"CAST({lit(day.isoformat())} AS DATE)"
 
 
 def in_list(values: Iterable[str]) -> str:

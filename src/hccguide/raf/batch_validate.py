@@ -240,14 +240,17 @@ def prepare_tables(kb: KB, unreadable: pa.Table | None = None) -> dict[str, pa.T
     batch_io.unreadable_rows). Both engines register exactly these."""
     from hccguide.raf.batch_io import unreadable_rows
 
-    new = new_codes(kb)
-    return {
-        "ref_codes": pa.table({"code": pa.array(sorted(valid_codes(kb) | set(new)), pa.string())}),
-        "ref_new_codes": pa.table({"code": pa.array(sorted(new), pa.string())}),
-        "ref_cpt": cpt_rows(kb),
-        "ref_mce_sex": sex_edit_rows(kb),
-        "ref_unreadable": unreadable if unreadable is not None else unreadable_rows([]),
-    }
+    def build() -> dict[str, pa.Table]:
+        new = new_codes(kb)
+        return {
+            "ref_codes": pa.table({"code": pa.array(sorted(valid_codes(kb) | set(new)), pa.string())}),
+            "ref_new_codes": pa.table({"code": pa.array(sorted(new), pa.string())}),
+            "ref_cpt": cpt_rows(kb),
+            "ref_mce_sex": sex_edit_rows(kb),
+        }
+
+    static = kb.memo(("raf.batch_validate", "reference"), build)
+    return {**static, "ref_unreadable": unreadable if unreadable is not None else unreadable_rows([])}
 
 
 def cpt_rows(kb: KB) -> pa.Table:
