@@ -116,7 +116,7 @@ def main() -> None:
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
-    index_mod._OPEN.clear()
+    kb.forget(index_mod.MEMO)
     t = time.perf_counter()
     index_mod.open_index(kb, code_set)  # from the cache next to the KB (built there on first use)
     out["index_open_s"] = round(time.perf_counter() - t, 2)

@@ -1,4 +1,5 @@
-"""Search fixtures: the real index of FY2026, built once per session next to the session's real KB."""
+"""Search fixtures: the real index of the code set search answers from by default (today's: FY2027 since
+2026-10-01), built once per session next to the session's real KB."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from collections.abc import Iterator
 import pytest
 from fastapi.testclient import TestClient
 
+from hccguide.codes.lookup import choose_code_set
 from hccguide.kb.open import KB
 from hccguide.search.index import SearchIndex, open_index
 from hccguide.web.app import create_app
@@ -14,7 +16,7 @@ from hccguide.web.app import create_app
 
 @pytest.fixture(scope="session")
 def index(served_kb: KB) -> SearchIndex:
-    return open_index(served_kb, "FY2026")
+    return open_index(served_kb, choose_code_set(served_kb).code_set)
 
 
 @pytest.fixture(scope="session")

@@ -6,6 +6,7 @@ from __future__ import annotations
 from urllib.parse import urlparse
 
 import pytest
+from playwright.sync_api import expect
 
 from hccguide.kb.open import KB
 from hccguide.search.index import SearchIndex
@@ -37,13 +38,11 @@ def test_typing_shows_results_that_link_to_code_pages(
     assert first.get_attribute("href") == "/codes/Z85.3"
 
     page.locator("#q").fill("x")  # one character: the results are cleared, no error shown
-    page.wait_for_function("document.querySelectorAll('#search-results li').length === 0", timeout=5000)
+    # locator assertions, not wait_for_function: the page's Content-Security-Policy forbids eval
+    expect(page.locator("#search-results li")).to_have_count(0, timeout=5000)
 
     page.locator("#q").fill("ckd 3b")
-    page.locator("#search-results a.search-code").first.wait_for(timeout=15000)
-    page.wait_for_function(
-        "document.querySelector('#search-results a.search-code').textContent === 'N18.32'", timeout=15000
-    )
+    expect(page.locator("#search-results a.search-code").first).to_have_text("N18.32", timeout=15000)
     with page.expect_navigation():
         page.locator("#q").press("Enter")
     assert page.url.endswith("/codes/N18.32")

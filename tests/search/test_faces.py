@@ -11,6 +11,7 @@ from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 from hccguide.cli import app
+from hccguide.codes.lookup import choose_code_set
 from hccguide.kb.open import KB
 from hccguide.search.query import search
 
@@ -23,7 +24,7 @@ def test_api_answers_with_results_kb_and_code_set(api: TestClient, served_kb: KB
     assert resp.status_code == 200
     body = resp.json()
     assert body["kb"]["release_id"] == served_kb.release_id
-    assert body["code_set"] == "FY2026"
+    assert body["code_set"] == choose_code_set(served_kb).code_set  # today's code set (FY2027 since 2026-10-01)
     assert len(body["results"]) == 5
     assert {"code", "title", "billable", "v28_hcc"} <= set(body["results"][0])
     assert body == json.loads(json.dumps(search(served_kb, "chf exacerbation", limit=5)))

@@ -1,4 +1,5 @@
-"""Behaviour of the encoder search on the real FY2026 index: specificity, 7th characters, codes, filters, errors."""
+"""Behaviour of the encoder search on the real index of today's code set (FY2027 since 2026-10-01; FY2026 on
+request): specificity, 7th characters, codes, filters, errors."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from hccguide.codes.lookup import choose_code_set
 from hccguide.errors import BadInput, UnknownFiscalYear, UnknownModel
 from hccguide.kb.open import KB
 from hccguide.search.index import SearchIndex, build_index, cache_dir, open_index
@@ -74,10 +76,10 @@ def test_typo_is_corrected_and_reported(served_kb: KB) -> None:
     assert any("left" in r["title"].lower() for r in answer["results"][:1])
 
 
-def test_answer_carries_release_code_set_and_v28_hcc(served_kb: KB) -> None:
+def test_answer_carries_release_code_set_and_v28_hcc(served_kb: KB, index: SearchIndex) -> None:
     answer = search(served_kb, "chronic osteomyelitis left foot with draining sinus", limit=3)
     assert answer["kb"]["release_id"] == served_kb.release_id
-    assert answer["code_set"] == "FY2026"
+    assert answer["code_set"] == index.code_set == choose_code_set(served_kb).code_set
     first = answer["results"][0]
     assert first["code"] == "M86.472"
     cc = served_kb.query(
@@ -154,7 +156,8 @@ def test_search_never_returns_a_code_that_does_not_exist(served_kb: KB, words: l
     q = " ".join(words)
     if len(q.strip()) < 2:
         return
-    known_sql = "SELECT count(*) AS n FROM codes WHERE code_set = 'FY2026' AND code_dotted = ?"
+    today = choose_code_set(served_kb).code_set
+    known_sql = f"SELECT count(*) AS n FROM codes WHERE code_set = '{today}' AND code_dotted = ?"
     answer = search(served_kb, q, limit=10)
     for r in answer["results"]:
         assert served_kb.query(known_sql, [r["code"]])[0]["n"] == 1, r
@@ -163,11 +166,11 @@ def test_search_never_returns_a_code_that_does_not_exist(served_kb: KB, words: l
 
 
 def test_index_is_cached_next_to_the_kb_and_reloads_identically(served_kb: KB, index: SearchIndex) -> None:
-    assert open_index(served_kb, "FY2026") is index
-    folder = cache_dir(served_kb, "FY2026")
+    assert open_index(served_kb, index.code_set) is index  # memoized on the KB handle
+    folder = cache_dir(served_kb, index.code_set)
     assert folder.parent == served_kb.path.parent
     assert served_kb.release_id in folder.name and (folder / "docs.json").is_file()
-    fresh = build_index(served_kb, "FY2026")  # in memory, not cached
+    fresh = build_index(served_kb, index.code_set)  # in memory, not cached
     assert [d.code for d in fresh.docs] == [d.code for d in index.docs]
     assert fresh.idf == index.idf
 
@@ -186,19 +189,20 @@ def test_a_damaged_cache_is_rebuilt(served_kb: KB, index: SearchIndex, tmp_path)
 
     from hccguide.search.index import open_at
 
-    copy = tmp_path / cache_dir(served_kb, "FY2026").name
-    shutil.copytree(cache_dir(served_kb, "FY2026"), copy)
+    copy = tmp_path / cache_dir(served_kb, index.code_set).name
+    shutil.copytree(cache_dir(served_kb, index.code_set), copy)
     (copy / "docs.json").write_text((copy / "docs.json").read_text()[:1000])
-    rebuilt = open_at(served_kb, "FY2026", copy)
+    rebuilt = open_at(served_kb, index.code_set, copy)
     assert rebuilt.build_seconds is not None
     assert (copy / "docs.json").stat().st_size > 1_000_000
     assert [d.code for d in rebuilt.docs] == [d.code for d in index.docs]
-    assert open_at(served_kb, "FY2026", copy).build_seconds is None  # now loaded, not rebuilt
+    assert open_at(served_kb, index.code_set, copy).build_seconds is None  # now loaded, not rebuilt
 
 
 @pytest.fixture(scope="module")
 def every_code(served_kb: KB) -> list[str]:
-    return [r["code_dotted"] for r in served_kb.query("SELECT code_dotted FROM codes WHERE code_set = 'FY2026'")]
+    today = choose_code_set(served_kb).code_set
+    return [r["code_dotted"] for r in served_kb.query("SELECT code_dotted FROM codes WHERE code_set = ?", [today])]
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

@@ -31,6 +31,7 @@ from functools import cache
 from importlib import resources
 
 from hccguide.errors import SourceError
+from hccguide.icd10 import DOTTED_SHAPE, undot
 from hccguide.search.index import SearchIndex
 from hccguide.search.rank import Concept, Scored
 from hccguide.search.synonyms import load_synonyms
@@ -38,7 +39,6 @@ from hccguide.search.text import STOPWORDS, tokens
 
 NEGATIONS = frozenset({"without", "no", "not", "denies"})
 GAP = 2  # other words allowed inside a phrase ('ulcer of right foot' names 'ulcer foot')
-_CODE = re.compile(r"^[A-Z][0-9][0-9A-Z](\.[0-9A-Z]{1,4})?$")
 
 
 @dataclass(frozen=True)
@@ -105,7 +105,7 @@ def parse_combinations(
             problem = "a combination names at least two conditions (joined by +)"
         elif unknown:
             problem = f"unknown condition(s) {unknown}: define them in search/conditions.csv"
-        elif not _CODE.match(code):
+        elif not DOTTED_SHAPE.match(code):
             problem = f"code {code!r} is not a dotted ICD-10-CM code"
         elif not (row.get("guideline") or "").strip():
             problem = "guideline must cite the rule (e.g. ICD-10-CM Official Guidelines FY2026 I.C.9.a.2)"
@@ -154,7 +154,7 @@ def named_conditions(concepts: list[Concept], table: Combinations | None = None)
     table = table or load_combinations()
     kept: list[Concept] = []
     for c in concepts:
-        if c.text in NEGATIONS:
+        if c.text in NEGATIONS or c.negated:
             break
         kept.append(c)
     written = tuple(w for c in kept for w in c.text.split() if w not in STOPWORDS)
@@ -191,7 +191,7 @@ def promote(ranked: list[Scored], rules: list[Rule], si: SearchIndex) -> tuple[l
     front: list[Scored] = []
     notes: list[str] = []
     for rule in rules:
-        undotted = rule.code.replace(".", "")
+        undotted = undot(rule.code)
         if undotted not in si.by_code:
             continue
         pick = next(

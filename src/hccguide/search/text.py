@@ -106,8 +106,11 @@ def tokens(text: str, variants: dict[str, tuple[str, ...]] | None = None) -> lis
 def content_tokens(text: str, variants: dict[str, tuple[str, ...]] | None = None) -> list[str]:
     """The tokens of a title that a query should explain. Not counted: stopwords and filler, words in parentheses
     or brackets (the tabular's nonessential modifiers), the word after a clause-opening 'unspecified' past the
-    first comma ('Pneumonia, unspecified organism'), and the rest of a clause from 'without' or 'not' ('without
-    complications', 'not having achieved remission': an absence is the default reading).
+    first comma ('Pneumonia, unspecified organism'; a clause 'unspecified whether ...' / 'unspecified as ...' is
+    negated as a whole: '..., unspecified whether with hypoxia or hypercapnia'), and
+    the words from 'without' or 'not' up to a 'with' or the end of the clause ('without complications', 'not having
+    achieved remission': an absence is the default reading; 'without delta-agent with hepatic coma' keeps 'hepatic
+    coma'; 'without foreign body of scalp' keeps 'scalp').
 
     'Essential (primary) hypertension' -> ['essential', 'hypertension'];
     'Type 2 diabetes mellitus without complications' -> ['2', 'diabete', 'mellitus'].
@@ -122,11 +125,32 @@ def name_parts(text: str, variants: dict[str, tuple[str, ...]] | None = None) ->
     negated: list[str] = []
     for n, clause in enumerate(re.split(r"[,;]", _RANGE.sub(" ", _PAREN.sub(" ", text)))):
         words = tokens(clause, variants)
-        for stop in ("without", "not"):
-            if stop in words:
-                negated.extend(w for w in words[words.index(stop) + 1 :] if w not in STOPWORDS)
-                words = words[: words.index(stop)]
         if n > 0 and words[:1] == ["unspecified"]:
-            words = words[2:]
-        out.extend(w for w in words if w not in STOPWORDS and w not in FILLER)
+            if len(words) > 1 and words[1] in ("whether", "as"):
+                # '..., unspecified whether with hypoxia or hypercapnia', '..., unspecified as acute or chronic':
+                # the clause names what is NOT stated, like a 'without' clause
+                negated.extend(w for w in words[2:] if w not in STOPWORDS)
+                continue
+            # 'Pneumonia, unspecified organism' drops 'organism'; 'Cystitis, unspecified without hematuria' keeps
+            # its 'without' clause
+            words = words[1:] if words[1:2] and words[1] in ("without", "not", "with") else words[2:]
+        inside = False
+        k = 0
+        while k < len(words):
+            w = words[k]
+            if w in ("without", "not"):
+                inside = True
+                if words[k + 1 : k + 4] == ["foreign", "body", "of"]:  # 'Laceration without foreign body of
+                    negated.extend(("foreign", "body"))  # scalp': only the foreign body is negated
+                    inside = False
+                    k += 4
+                    continue
+            elif w == "with":  # 'Acute hepatitis B without delta-agent with hepatic coma': 'with' ends the clause
+                inside = False
+            elif inside:
+                if w not in STOPWORDS:
+                    negated.append(w)
+            elif w not in STOPWORDS and w not in FILLER:
+                out.append(w)
+            k += 1
     return out, negated
