@@ -194,12 +194,18 @@ def code_cmd(
     from hccguide.kb.open import open_kb
 
     page = code_page(open_kb(), code, fy=fy, payment_year=payment_year)
+    from hccguide.claims.drg import add_ms_drg  # the MS-DRG section (claims layer, issue 16)
+
+    page = add_ms_drg(page)
     if as_json:
         emit_json(page)
         return
     from hccguide.cli_render import print_code_page
 
     print_code_page(console, page)
+    from hccguide.cli_claims import print_ms_drg
+
+    print_ms_drg(page)
 
 
 # ---------------------------------------------------------------------------------------------------- score (RAF)

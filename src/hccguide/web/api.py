@@ -38,7 +38,9 @@ def get_code(
     (M87.352, m87352)."""
     from hccguide.codes.pages import code_page
 
-    return code_page(shared_kb(), code, fy=fy, payment_year=payment_year)
+    from hccguide.claims.drg import add_ms_drg  # the MS-DRG section (claims layer, issue 16)
+
+    return add_ms_drg(code_page(shared_kb(), code, fy=fy, payment_year=payment_year))
 
 
 # ---------------------------------------------------------------------------------------------------- RAF score

@@ -131,6 +131,9 @@ def code_page_html(
 
     kb = shared_kb()
     page = code_page(kb, code, fy=fy, payment_year=payment_year)
+    from hccguide.claims.drg import add_ms_drg  # the MS-DRG section (claims layer, issue 16)
+
+    page = add_ms_drg(page)
     context: dict[str, Any] = {
         "page": page,
         "fy": fy,
