@@ -135,3 +135,21 @@ def _print_result(result: object) -> None:
         )
         for c in d.cc_mcc:
             console.print(f"    {c.severity} {c.code}: without it MS-DRG {c.drg_without} {c.drg_without_title}")
+
+
+def print_ms_drg(page: dict) -> None:
+    """The MS-DRG section of a code page, under `hccguide code` (see claims.drg.add_ms_drg)."""
+    s = page.get("ms_drg")
+    if not s:
+        return
+    console.print(f"\n[bold]MS-DRG as principal diagnosis[/] (FY{s['fiscal_year']}, grouper v{s['grouper_version']})")
+    if not s["valid_principal"]:
+        console.print("  not accepted as principal diagnosis by the grouper", highlight=False)
+    else:
+        for label, key in (("without CC/MCC", "without_cc_mcc"), ("with CC", "with_cc"), ("with MCC", "with_mcc")):
+            d = s[key]
+            how = f" (e.g. secondary {d['secondary']})" if d.get("secondary") else ""
+            text = f"{d['drg']:03d} {d['title']}{how}" if d["drg"] is not None else "no separate DRG"
+            console.print(f"  {label:15} {text}", highlight=False)
+    console.print(f"  as a secondary diagnosis: {s['secondary_level']}", highlight=False)
+    console.print(f"  {s['note']}", highlight=False, style="dim")

@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from pydantic import BaseModel, Field
+
 from hccguide.claims.models import CcMccDriver, DrgResult
 from hccguide.icd10 import dot, fiscal_year_of, undot
 
@@ -145,12 +147,12 @@ def group(claim: dict) -> dict:
     return engines().grouper().group(claim)
 
 
-def drg_of(claim: dict) -> DrgResult:
+def drg_of(claim: dict, *, explain: bool = True) -> DrgResult:
     """The MS-DRG of a stay with the CC/MCC secondary diagnoses and the DRG without each of them.
 
     Each secondary whose msdrg severity is CC or MCC and whose drg_impact is not NONE (it counted for this principal,
     not CC-excluded) is a driver; `drg_without` groups the stay again without it. `drg_without_cc_mcc` groups it
-    without all drivers."""
+    without all drivers. `explain=False` skips those extra groupings (drivers named, DRGs without them None)."""
     r = group(claim)
     drivers = []
     for i, out in enumerate(r.get("sdx_output") or []):
@@ -159,7 +161,7 @@ def drg_of(claim: dict) -> DrgResult:
     found = []
     for i, out in drivers:
         other = dict(claim, sdx=[s for j, s in enumerate(claim["sdx"]) if j != i])
-        w = group(other)
+        w = group(other) if explain else {}
         found.append(
             CcMccDriver(
                 code=dot(out["code"]),
@@ -169,7 +171,7 @@ def drg_of(claim: dict) -> DrgResult:
             )
         )
     without_all = None
-    if drivers:
+    if drivers and explain:
         keep = {i for i, _ in drivers}
         w = group(dict(claim, sdx=[s for j, s in enumerate(claim["sdx"]) if j not in keep]))
         without_all = w.get("final_drg")
@@ -206,32 +208,39 @@ def _counts(claim: dict) -> dict[str, int]:
     return out
 
 
-def mce_edits(claim: dict) -> list[MceEdit]:
+def mce_edits(claim: dict, *, name_codes: bool = True) -> list[MceEdit]:
     """The MCE edits of a stay (claim dict of `stay`), each with the codes that trigger it.
 
-    PDX edits name the principal; other diagnosis edits are asked code by code (the code as the only secondary
-    beside ANCHOR_PDX, or as principal for the principal), procedure edits procedure by procedure with the real
-    principal. An edit no single code triggers alone is reported with all codes of its type."""
+    PDX edits name the principal. Other edits are asked code by code, once per code for all edits: the principal
+    alone (no secondary, no procedure), each secondary alone beside ANCHOR_PDX, each procedure alone with the real
+    principal. An edit no single code triggers alone is reported with all codes of its type. `name_codes=False`
+    skips the extra calls (codes left empty)."""
     result = engines().mce().edit(claim)
+    raw = result.get("edits", [])
+    if not name_codes:
+        return [MceEdit(e["name"], e["count"], e.get("code_type", ""), ()) for e in raw]
+    pdx = claim["pdx"]["code"]
+    dx_needed = any(e["name"] not in PDX_EDITS and e.get("code_type") != "PROCEDURE" for e in raw)
+    pr_needed = any(e["name"] not in PDX_EDITS and e.get("code_type") == "PROCEDURE" for e in raw)
+    per_dx: list[tuple[str, dict[str, int]]] = []
+    if dx_needed:
+        per_dx.append((pdx, _counts(dict(claim, sdx=[], procedures=[]))))
+        per_dx += [
+            (s["code"], _counts(dict(claim, pdx={"code": ANCHOR_PDX}, sdx=[s], procedures=[]))) for s in claim["sdx"]
+        ]
+    per_pr: list[tuple[str, dict[str, int]]] = []
+    if pr_needed:
+        per_pr = [(p["code"], _counts(dict(claim, sdx=[], procedures=[p]))) for p in claim["procedures"]]
     edits = []
-    for e in result.get("edits", []):
+    for e in raw:
         name = e["name"]
-        pdx = claim["pdx"]["code"]
         if name in PDX_EDITS:
             codes: tuple[str, ...] = (dot(pdx),)
         elif e.get("code_type") == "PROCEDURE":
-            codes = tuple(
-                p["code"] for p in claim["procedures"] if _counts(dict(claim, sdx=[], procedures=[p])).get(name)
-            ) or tuple(p["code"] for p in claim["procedures"])
+            codes = tuple(c for c, n in per_pr if n.get(name)) or tuple(p["code"] for p in claim["procedures"])
         else:
-            hits = []
-            if _counts(dict(claim, sdx=[], procedures=[])).get(name):
-                hits.append(pdx)
-            for s in claim["sdx"]:
-                if _counts(dict(claim, pdx={"code": ANCHOR_PDX}, sdx=[s], procedures=[])).get(name):
-                    hits.append(s["code"])
-            all_dx = [pdx] + [s["code"] for s in claim["sdx"]]
-            codes = tuple(dot(c) for c in (hits or all_dx))
+            hits = [c for c, n in per_dx if n.get(name)] or [c for c, _n in per_dx]
+            codes = tuple(dot(c) for c in hits)
         edits.append(MceEdit(name, e["count"], e.get("code_type", ""), codes))
     return edits
 
@@ -293,3 +302,51 @@ def principal_groups(code: str, fiscal_year: int, *, age: int = 65, sex: str = "
         secondary_level=level,
         valid_principal=(base.get("return_code") == "OK"),
     )
+
+
+class MsDrgSection(BaseModel):
+    """The code page's MS-DRG section (issue 16 item 2): the code as principal diagnosis of a medical stay, and its
+    CC/MCC level as a secondary diagnosis, for the fiscal year shown (msdrg 1.2.0)."""
+
+    fiscal_year: int = Field(..., description="Fiscal year of the grouper used (the code page's code set).")
+    grouper_version: int = Field(..., description="msdrg grouper version (431 = v43.1, April update of FY2026).")
+    valid_principal: bool = Field(..., description="False when the grouper does not accept it as principal.")
+    mdc: int | None = Field(None, description="MDC of the stay with this principal diagnosis.")
+    mdc_title: str | None = Field(None, description="MDC title.")
+    without_cc_mcc: dict = Field(..., description="{drg, title}: no secondary diagnosis.")
+    with_cc: dict = Field(..., description="{drg, title, secondary}: with a CC that counts for this principal.")
+    with_mcc: dict = Field(..., description="{drg, title, secondary}: with an MCC that counts for this principal.")
+    secondary_level: str = Field(..., description="'MCC' | 'CC' | 'NONE': its level as a secondary beside I50.20.")
+    note: str = Field(..., description="What the figures assume (medical stay, no procedure, age 65, male).")
+
+
+def ms_drg_section(code: str, code_set: str) -> MsDrgSection | None:
+    """MsDrgSection for a billable code and a code set key ('FY2026'); None for a year msdrg has no grouper for."""
+    fy = int(code_set.removeprefix("FY"))
+    try:
+        p = principal_groups(code, fy)
+    except ValueError:
+        return None
+    return MsDrgSection(
+        fiscal_year=fy,
+        grouper_version=p.grouper_version,
+        valid_principal=p.valid_principal,
+        mdc=p.mdc,
+        mdc_title=p.mdc_title,
+        without_cc_mcc={"drg": p.without_cc_mcc[0], "title": p.without_cc_mcc[1]},
+        with_cc={"drg": p.with_cc[0], "title": p.with_cc[1], "secondary": p.with_cc[2]},
+        with_mcc={"drg": p.with_mcc[0], "title": p.with_mcc[1], "secondary": p.with_mcc[2]},
+        secondary_level=p.secondary_level,
+        note="A medical stay (no procedure), age 65, male, discharged "
+        + ("on the first day of FY2027" if fy == 2027 else f"on {fy}-04-01 (April update)")
+        + "; a surgical stay groups by its procedure. Source: CMS MS-DRG grouper via msdrg 1.2.0.",
+    )
+
+
+def add_ms_drg(page: dict) -> dict:
+    """The code page dict with its MS-DRG section (`page["ms_drg"]`: MsDrgSection as a dict, or None for a header
+    or a year without a grouper). The faces call this where they compose the code page (codes/ never imports
+    claims/)."""
+    section = ms_drg_section(page["code"], page["code_set"]) if page.get("billable") else None
+    page["ms_drg"] = section.model_dump() if section else None
+    return page
