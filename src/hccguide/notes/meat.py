@@ -238,8 +238,9 @@ def link_clauses(
             after = [m for m in in_sent if m[0] >= cl.end]
             if after:
                 targets = [after[0][2]]
-            elif any(m[0] < cl.end for m in in_sent):
-                continue  # a mention inside the clause after its trigger: too ambiguous to link
+            else:  # 'continue metformin for diabetes': the condition named inside the clause, after the trigger
+                targets = [m[2] for m in in_sent if cl.trigger_end <= m[0] < cl.end
+                           and re.search(r"\b(for|of)\s+(his|her|the|their)?\s*$", text[cl.trigger_end:m[0]])]
         if not targets:
             block = next((b for b in blocks if b[0] <= cl.start < b[1]), None)
             if block:
