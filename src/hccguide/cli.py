@@ -180,6 +180,27 @@ def kb_add_constants(
     console.print(str(added.kb_path))
 
 
+@kb_app.command("add-mappings")
+@handles_errors
+def kb_add_mappings(
+    file: Annotated[Path, typer.Argument(help="CMS ICD-10 mapping CSV: diagnosis_code,cc,model_name or CMS's columns.")],
+    payment_year: Annotated[int, typer.Option("--payment-year", help="Payment year of the mapping, e.g. 2027.")],
+    mode: Annotated[str, typer.Option("--mode", help="replace (CMS's full file) or merge (only its codes).")] = "replace",
+    as_json: JsonOpt = False,
+) -> None:
+    """Load CMS's dx->CC mapping (midyear/final) from a local CSV into the KB (rebuilds); kb engineer."""
+    from hccguide.kb.user_tables import add_mappings
+
+    added = add_mappings(file, payment_year, mode=mode, progress=lambda m: err_console.print(f"[dim]kb:[/] {m}"))
+    if as_json:
+        emit_json(added.to_dict())
+        return
+    console.print(f"loaded {added.rows} dx->CC rows ({', '.join(added.keys)}); release {added.release_id}")
+    for note in added.notes:
+        console.print(f"  {note}", highlight=False)
+    console.print(str(added.kb_path))
+
+
 # ---------------------------------------------------------------------------------------------------- code
 @app.command("code")
 @handles_errors

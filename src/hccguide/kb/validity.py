@@ -7,35 +7,33 @@ FY2027 and which longer codes the FY2027 MCE accepts beneath it.
 
 from __future__ import annotations
 
-import threading
 from collections import defaultdict
 
+from hccguide.icd10 import dot, undot
 from hccguide.kb.open import KB
-from hccguide.sources.cdc_tabular import dot, undot
 
-_INDEX: dict[str, tuple[dict[str, list[dict]], dict[str, list[dict]]]] = {}
-_LOCK = threading.Lock()
+MEMO = "kb.validity"
+
+
+def _load(kb: KB) -> tuple[dict[str, list[dict]], dict[str, list[dict]]]:
+    years: dict[str, list[dict]] = defaultdict(list)
+    for r in kb.query(
+        "SELECT code, fiscal_year, valid, CAST(checked_on AS VARCHAR) AS checked_on FROM code_validity "
+        "ORDER BY code, fiscal_year"
+    ):
+        years[r.pop("code")].append(r)
+    replaced: dict[str, list[dict]] = defaultdict(list)
+    for r in kb.query(
+        "SELECT code, fiscal_year, list(new_code ORDER BY new_code) AS codes FROM code_expansions "
+        "GROUP BY code, fiscal_year ORDER BY code, fiscal_year"
+    ):
+        replaced[r["code"]].append({"fiscal_year": r["fiscal_year"], "codes": [dot(c) for c in r["codes"]]})
+    return dict(years), dict(replaced)
 
 
 def _index(kb: KB) -> tuple[dict[str, list[dict]], dict[str, list[dict]]]:
-    """code -> validity rows and code -> replacement rows, loaded once per release (about 0.5 s)."""
-    if kb.release_id not in _INDEX:
-        with _LOCK:
-            if kb.release_id not in _INDEX:
-                years: dict[str, list[dict]] = defaultdict(list)
-                for r in kb.query(
-                    "SELECT code, fiscal_year, valid, CAST(checked_on AS VARCHAR) AS checked_on FROM code_validity "
-                    "ORDER BY code, fiscal_year"
-                ):
-                    years[r.pop("code")].append(r)
-                replaced: dict[str, list[dict]] = defaultdict(list)
-                for r in kb.query(
-                    "SELECT code, fiscal_year, list(new_code ORDER BY new_code) AS codes FROM code_expansions "
-                    "GROUP BY code, fiscal_year ORDER BY code, fiscal_year"
-                ):
-                    replaced[r["code"]].append({"fiscal_year": r["fiscal_year"], "codes": [dot(c) for c in r["codes"]]})
-                _INDEX[kb.release_id] = (dict(years), dict(replaced))
-    return _INDEX[kb.release_id]
+    """code -> validity rows and code -> replacement rows, memoized on the KB handle (about 0.5 s to load)."""
+    return kb.memo((MEMO, "index"), lambda: _load(kb))
 
 
 def validity_of(kb: KB, code: str) -> dict:
