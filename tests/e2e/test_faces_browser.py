@@ -75,6 +75,7 @@ def test_score_form_shows_errors_next_to_the_fields(browser, base_url: str) -> N
 
 def test_search_combobox_keyboard_and_aria(browser, base_url: str, served_kb: KB) -> None:  # type: ignore[no-untyped-def]
     page = browser.new_page()
+    page.set_default_timeout(120_000)  # a shared 2-core machine: code pages can take seconds under load
     try:
         page.goto(f"{base_url}/")
         box = page.locator("#q")
@@ -92,10 +93,15 @@ def test_search_combobox_keyboard_and_aria(browser, base_url: str, served_kb: KB
         assert page.locator("#search-opt-0").get_attribute("aria-selected") == "false"
         box.press("Escape")
         assert box.get_attribute("aria-expanded") == "false"
-        box.press("ArrowDown")  # reopens on the active option
-        with page.expect_navigation():
-            box.press("Enter")
-        assert page.url.endswith(f"/codes/{expected[1]['code']}")
+        box.press("ArrowDown")  # reopens the list on its first option
+        assert box.get_attribute("aria-expanded") == "true"
+        assert box.get_attribute("aria-activedescendant") == "search-opt-0"
+        box.press("ArrowUp")  # wraps to the last option
+        assert box.get_attribute("aria-activedescendant") == f"search-opt-{len(expected) - 1}"
+        box.press("ArrowDown")  # and back to the first
+        with page.expect_navigation(timeout=120_000):
+            box.press("Enter", no_wait_after=True)
+        assert page.url.endswith(f"/codes/{expected[0]['code']}")
     finally:
         page.close()
 
@@ -103,15 +109,16 @@ def test_search_combobox_keyboard_and_aria(browser, base_url: str, served_kb: KB
 @pytest.mark.parametrize("width", [1280, 390])
 def test_every_page_has_the_navigation_and_fits(browser, base_url: str, shots: Path, width: int) -> None:  # type: ignore[no-untyped-def]
     page = browser.new_page(viewport={"width": width, "height": 900})
+    page.set_default_timeout(120_000)
     try:
         for name, path in PAGES:
             resp = page.goto(base_url + path)
             assert resp is not None and resp.status in (200, 422), (path, resp.status if resp else None)
             links = page.locator("nav.site-nav a").all_inner_texts()
             assert links == NAV, (path, links)
-            overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
-            # Wide tables scroll inside their own box (.scroll); the page itself never scrolls sideways.
-            assert overflow <= 0, (path, width, overflow)
             page.screenshot(path=str(shots / f"{name}-{width}.png"), full_page=True)
+            overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+            # Wide tables scroll inside their own box; the page itself never scrolls sideways.
+            assert overflow <= 0, (path, width, overflow)
     finally:
         page.close()

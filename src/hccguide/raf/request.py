@@ -3,7 +3,8 @@
 
 Rules (one set for every face and for the batch engines, which import the bounds below):
 - integers only: `age`, `graft_months` and `payment_year` are whole numbers; booleans are not numbers
-  (`"age": true` is refused), floats are refused (72.5, 72.0, 1e20), as are NaN and Infinity;
+  (`"age": true` is refused), fractions are refused (72.5), as are NaN and Infinity; a JSON number written with a
+  zero fraction (72.0) is the integer it equals, as JSON Schema's `integer` type says (1e20 then fails the bounds);
 - `age` is the age on February 1 of the payment year, AGE_MIN..AGE_MAX (raf.segments.demographics refuses the
   same range; the CMS age cells end with an open "95 and over" cell, AGE_BANDS);
 - `graft_months` (ESRD, months since a kidney transplant) GRAFT_MONTHS_MIN..GRAFT_MONTHS_MAX (a lifetime at
@@ -26,8 +27,8 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, StrictInt, ValidationError
 
-from hccguide.errors import BadInput, UnknownPaymentYear
-from hccguide.raf.segments import Member
+from hccguide.errors import BadDate, BadInput, UnknownPaymentYear
+from hccguide.raf.segments import Member, age_on
 
 AGE_MIN = 0
 AGE_MAX = 125  # raf.segments.demographics refuses ages above 125 (no CMS cell beyond "95 and over" needs more)
@@ -39,11 +40,33 @@ DX_MAX = 1000  # diagnoses per member (a year of claims of a very sick member is
 CODE_MAX_CHARS = 32  # an ICD-10-CM code is 3..7 characters; room for dots, spaces and a typo
 VALUE_MAX_CHARS = 80  # error values are truncated to this many characters
 
-MODEL_CHOICES = ("V28", "V24", "ESRD-V24", "RxHCC-V08", "CMS-HCC V28", "CMS-HCC V24", "CMS-HCC ESRD V24", "RxHCC V08")
+
+
+def model_names() -> list[str]:
+    """Every model name the one resolver (kb.reference.resolve_model, model_aliases.csv) accepts, as written there,
+    then the KB model keys: the enum of `model` (score) and `hcc` (search) in the OpenAPI schema."""
+    from hccguide.kb.reference import rule_rows, supported_models
+
+    return list(dict.fromkeys([*(r["alias"].strip() for r in rule_rows("model_aliases.csv")), *supported_models()]))
+
+
+MODEL_CHOICES = tuple(model_names())
 SEX_PATTERN = r"^(M|F|m|f|1|2)$"
 DUAL_PATTERN = r"^(0?[0-9]|10|non|partial|full)$"
 OREC_PATTERN = r"^[0-3]$"
 ISO_DATE_PATTERN = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
+
+
+def _whole(value: Any) -> Any:
+    """A JSON number without a fraction (72.0) is the integer it equals (JSON Schema's `integer` says the same);
+    booleans, 72.5, NaN and Infinity are left for StrictInt to refuse."""
+    if isinstance(value, float) and math.isfinite(value) and value.is_integer() and abs(value) < 2**53:
+        return int(value)
+    return value
+
+
+# Integers only: true/false are not numbers, 72.5 is not a whole number; 72.0 is 72.
+WholeInt = Annotated[StrictInt, BeforeValidator(_whole)]
 
 
 def _iso_date(value: Any) -> Any:
@@ -85,12 +108,12 @@ class ScoreRequest(BaseModel):
     )
 
     model: str = Field("V28", description="risk model", json_schema_extra={"enum": list(MODEL_CHOICES)})
-    payment_year: StrictInt = Field(
+    payment_year: WholeInt = Field(
         2026, ge=PAYMENT_YEAR_MIN, le=PAYMENT_YEAR_MAX,
         description="CMS payment year; must be one the knowledge base holds tables for (GET /api/kb payment_years)",
     )
     # Typed without None so that the schema (and validation) refuse an explicit null; absent means "not given".
-    age: StrictInt = Field(  # type: ignore[assignment]
+    age: WholeInt = Field(  # type: ignore[assignment]
         None, ge=AGE_MIN, le=AGE_MAX, description="whole years on February 1 of the payment year (or date_of_birth)"
     )
     date_of_birth: IsoDate = Field(  # type: ignore[assignment]
@@ -106,7 +129,7 @@ class ScoreRequest(BaseModel):
     new_enrollee: StrictBool = Field(False, description="new enrollee")
     esrd: StrictBool = Field(False, description="ESRD: scored with the CMS-HCC ESRD V24 model")
     snp: StrictBool = Field(False, description="C-SNP member (SNP new enrollee table)")
-    graft_months: StrictInt | None = Field(
+    graft_months: WholeInt | None = Field(
         None, ge=GRAFT_MONTHS_MIN, le=GRAFT_MONTHS_MAX,
         description="ESRD: months since a kidney transplant (none = dialysis)",
     )
@@ -143,6 +166,15 @@ class ScoreRequest(BaseModel):
     def to_member(self, kb: Any) -> Member:
         """The `raf.Member` of this request, after checking the payment year against `kb.payment_years`."""
         self.check(list(kb.payment_years))
+        if self.date_of_birth is not None:
+            when = date(self.payment_year, 2, 1)  # CMS: age on February 1 of the payment year
+            if self.date_of_birth <= when and age_on(self.date_of_birth, when) > AGE_MAX:
+                raise BadDate(
+                    f"a date of birth more than {AGE_MAX} years before February 1 of the payment year",
+                    field="date_of_birth",
+                    value=self.date_of_birth.isoformat(),
+                    fix=f"a date of birth after {date(self.payment_year - AGE_MAX - 1, 2, 1).isoformat()}",
+                )
         return Member(age=self.age, sex=self.sex, dual_status=self.dual_status, orec=self.orec, lti=self.lti,
                       new_enrollee=self.new_enrollee, esrd=self.esrd, snp=self.snp, graft_months=self.graft_months,
                       low_income=self.low_income, date_of_birth=self.date_of_birth)
@@ -230,7 +262,7 @@ _FIXES = {
     "\"2025-03-01\"}]",
     "date_of_birth": "YYYY-MM-DD",
     "date_of_service": "YYYY-MM-DD",
-    "model": ", ".join(MODEL_CHOICES[:4]),
+    "model": "V28, V24, ESRD-V24 or RxHCC-V08",
 }
 
 

@@ -8,6 +8,8 @@ from hccguide.codes.page_model import CodePage
 from hccguide.kb.info import kb_info
 from hccguide.kb.open import shared_kb
 from hccguide.raf.request import ScoreRequest
+from hccguide.raf.result import ScoreResponse
+from hccguide.web.app import ErrorBody
 
 router = APIRouter(prefix="/api", tags=["api"])
 
@@ -25,8 +27,9 @@ def get_kb() -> dict:
     summary="The code page of one ICD-10-CM code (docs/code-page.md)",
     response_model=CodePage,
     responses={
-        404: {"description": "unknown or malformed code (`invalid_code`, nearest codes in `suggestions`)"},
-        422: {"description": "unknown fiscal year or payment year, or a non-integer query value"},
+        404: {"model": ErrorBody,
+              "description": "unknown or malformed code (`invalid_code`, nearest codes in `suggestions`)"},
+        422: {"model": ErrorBody, "description": "unknown fiscal year or payment year, or a non-integer query value"},
     },
 )
 def get_code(
@@ -36,25 +39,27 @@ def get_code(
 ) -> dict:
     """Exactly `hccguide.codes.pages.code_page(kb, code, fy, payment_year)`: any spelling of the code
     (M87.352, m87352)."""
-    from hccguide.codes.pages import code_page
-
     from hccguide.claims.drg import add_ms_drg  # the MS-DRG section (claims layer, issue 16)
+    from hccguide.codes.pages import code_page
 
     return add_ms_drg(code_page(shared_kb(), code, fy=fy, payment_year=payment_year))
 
 
 # ---------------------------------------------------------------------------------------------------- RAF score
-@router.post("/score", summary="Score one member (CMS-HCC RAF) with the full trace (docs/raf.md)")
-def post_score(body: ScoreRequest) -> dict:
-    """`ScoreRequest.score(kb)` (raf/request.py): the member built once from the request, scored with its trace."""
-    return body.score(shared_kb()).to_dict()
+@router.post("/score", summary="Score one member (CMS-HCC RAF) with the full trace (docs/raf.md)",
+             response_model=ScoreResponse)
+def post_score(body: ScoreRequest) -> ScoreResponse:
+    """`ScoreRequest.score(kb)` (raf/request.py): the member built once from the request, scored with its trace,
+    as the typed `raf.result.ScoreResponse`."""
+    return ScoreResponse.of(body.score(shared_kb()))
 
 
 # ---------------------------------------------------------------------------------------------------- search
 @router.get(
     "/search",
     summary="Encoder search: free text to ranked ICD-10-CM codes with V28 HCCs (docs/search.md)",
-    responses={422: {"description": "empty, 1-character or over 2,000-character `q`, bad limit, model or year"}},
+    responses={422: {"model": ErrorBody,
+                     "description": "empty, 1-character or over 2,000-character `q`, bad limit, model or year"}},
 )
 def get_search(
     q: str = Query(..., min_length=2, max_length=2000, pattern=Q_PATTERN,
@@ -68,6 +73,9 @@ def get_search(
 ) -> dict:
     """Exactly `hccguide.search.query.search(kb, q, ...)`: {"results": [{"code", "title", "billable", "v28_hcc",
     ...}], "kb": {"release_id", ...}, "code_set", ...}."""
+    from hccguide.errors import BadInput
     from hccguide.search.query import search
 
+    if hcc is not None and not hcc.strip():
+        raise BadInput("hcc names a model; leave it out for no filter", field="hcc", value=hcc, fix="e.g. hcc=V28")
     return search(shared_kb(), q, limit=limit, billable=billable, hcc=hcc, chapter=chapter, fy=fy)

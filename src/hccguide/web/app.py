@@ -383,7 +383,9 @@ def _install_openapi(app: FastAPI) -> None:
 
             kb = shared_kb()
             years, code_sets = list(kb.payment_years), list(kb.code_sets)
-            models = sorted({n for r in kb.query("SELECT model, short_name FROM models") for n in r.values() if n})
+            from hccguide.raf.request import model_names
+
+            models = model_names()
         except HccguideError:
             years, code_sets, models = [], [], []
         for path in schema.get("paths", {}).values():
