@@ -43,6 +43,13 @@ def check_cmd(
         _print_result(result)
         return
     claims, rejected = read_batch(file)
+    skipped: list[str] = []
+    if file.suffix.lower() in (".837", ".x12", ".edi", ".txt"):
+        from hccguide.claims.readers import segment_problems
+
+        skipped = segment_problems(file.read_text(encoding="utf-8", errors="replace"))
+        for problem in skipped:
+            err_console.print(f"warning: {problem}", highlight=False)
     from rich.progress import Progress
 
     with Progress(console=err_console, transient=True) as bar:
@@ -58,6 +65,7 @@ def check_cmd(
         "claims_rejected": len(rejected),
         "claims_with_errors": sum(1 for r in results if any(f.severity == "error" for f in r.findings)),
         "findings": sum(len(r.findings) for r in results),
+        "x12_segments_skipped": len(skipped),
         "out": str(out),
         "rejects": str(rejects),
         "kb_release": kb.release_id,

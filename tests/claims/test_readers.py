@@ -83,3 +83,29 @@ def test_api_and_page(base_url: str, browser: object, shots: object) -> None:
         assert page.locator("a[href='/codes/S72.001']").count() >= 1
         page.screenshot(path=str(shots / f"claims-{width}.png"), full_page=True)  # type: ignore[operator]
         page.close()
+
+
+def test_strict_reader_when_the_file_passes_and_lenient_agrees() -> None:
+    from hccguide.claims.readers import _strict_837
+
+    text = resources.files("hccinfhir").joinpath("sample_files", "sample_837_0.txt").read_text(encoding="utf-8")
+    strict, refused = _strict_837(text)
+    assert refused is None and len(strict) == 5
+    claims, rejects = read_837(text)
+    assert [c.diagnosis_codes for c in claims][:2] == [["F1120"], ["F1520", "F1220"]] and not rejects
+    institutional = (
+        resources.files("hccinfhir").joinpath("sample_files", "sample_837_1.txt").read_text(encoding="utf-8")
+    )
+    assert _strict_837(institutional)[1] is not None  # x12sdk refuses it (NM1 qualifier): openx12 reads it
+    assert len(read_837(institutional)[0]) == 1
+
+
+def test_a_malformed_segment_is_named_and_the_rest_is_read() -> None:
+    from hccguide.claims.readers import segment_problems
+
+    text = resources.files("hccinfhir").joinpath("sample_files", "sample_837_12.txt").read_text(encoding="utf-8")
+    bad = text.replace("~HI*", "~H#I*", 1)
+    assert segment_problems(text) == []
+    assert segment_problems(bad) == ["segment 20: 'H#I'... is not an X12 segment (skipped)"]
+    claims, rejects = read_837(bad)
+    assert len(claims) == 2 and [r.reason for r in rejects] == ["no diagnosis (HI segment) in the claim"]

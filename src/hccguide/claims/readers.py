@@ -7,10 +7,12 @@ Batch columns (one claim per row): ``claim_id, age, sex, date_of_service, claim_
 discharge_status, diagnosis_codes, poa, procedure_codes, cpt_hcpcs, bill_type``. List columns are lists (Parquet,
 JSONL) or text split on ``;``, ``|``, ``,`` or spaces (CSV).
 
-X12 837: read with `openx12` 0.2.1 (lenient, dependency-free: it read all 13 hccinfhir sample 837 files); a claim
-without a diagnosis or a date is rejected with its reason. Claim type: 837P -> professional; 837I -> inpatient for
-bill type 11x/41x, else outpatient (bill type = CLM05 facility code + frequency). Age = whole years from the DMG
-birth date to the date of service. `x12sdk` (strict) is not used yet (docs/claims.md).
+X12 837: an 837P is read strictly with `x12sdk` 2.2 (typed models validated against the implementation guide) when
+it passes; otherwise, and for every 837I, with `openx12` 0.2.1 (lenient: it reads all 13 hccinfhir sample 837
+files, x12sdk 1 of them). `segment_problems` lists malformed segments by number; both readers skip them and read the
+rest. A claim without a diagnosis or a date is rejected with its reason. Claim type: 837P -> professional; 837I ->
+inpatient for bill type 11x/41x, else outpatient (bill type = CLM05 facility code + frequency). Age = whole years
+from the DMG birth date to the date of service.
 """
 
 from __future__ import annotations
@@ -161,11 +163,98 @@ def _age(dob: str | None, on: date) -> int | None:
     return on.year - born.year - ((on.month, on.day) < (born.month, born.day))
 
 
+_SEGMENT = re.compile(r"^[A-Z][A-Z0-9]{1,2}(\*|$)")
+
+
+def segment_problems(text: str) -> list[str]:
+    """Malformed segments of an X12 text, each as 'segment N: ...' (N counts from 1 in file order). The readers
+    skip them and read the rest of the file."""
+    body = text.strip()
+    if len(body) < 106 or not body.startswith("ISA"):
+        return ["segment 1: the file does not start with an ISA interchange header"]
+    term = body[105]
+    out = []
+    for n, seg in enumerate(body.split(term), start=1):
+        seg = seg.strip("\r\n ")
+        if seg and not _SEGMENT.match(seg):
+            out.append(f"segment {n}: {seg[:3]!r}... is not an X12 segment (skipped)")
+    return out
+
+
+def _strict_837(text: str) -> tuple[list[dict], str | None]:
+    """Claim rows from x12sdk 2.2 (strict, validated against the implementation guide), or ([], reason)."""
+    import tempfile
+
+    try:
+        from x12sdk.io import X12ModelReader
+    except ImportError:  # pragma: no cover - x12sdk is a dependency
+        return [], "x12sdk not installed"
+    import logging
+
+    logging.getLogger("x12sdk").setLevel(logging.CRITICAL)  # its refusals are returned as a reason, not logged
+    with tempfile.NamedTemporaryFile("w", suffix=".x12", encoding="utf-8") as f:
+        f.write(text)
+        f.flush()
+        try:
+            with X12ModelReader(f.name) as reader:
+                models = [m.model_dump() for m in reader.models()]
+        except Exception as e:
+            first = str(e).splitlines()
+            return [], f"x12sdk: {type(e).__name__}: {' '.join(first[:2])[:160]}"
+    rows = []
+    for model in models:
+        for a in model.get("loop_2000a") or []:
+            for b in a.get("loop_2000b") or []:
+                dmg = ((b.get("loop_2010ba") or {}).get("dmg_segment")) or {}
+                claims = list(b.get("loop_2300") or [])
+                for c in b.get("loop_2000c") or []:
+                    cdmg = ((c.get("loop_2010ca") or {}).get("dmg_segment")) or dmg
+                    claims += [dict(x, _dmg=cdmg) for x in c.get("loop_2300") or []]
+                for claim in claims:
+                    rows.append(_strict_row(claim, claim.get("_dmg") or dmg))
+    return rows, None
+
+
+def _strict_row(claim: dict, dmg: dict) -> dict:
+    clm = claim.get("clm_segment") or {}
+    dx: list[str] = []
+    for hi in claim.get("hi_segment") or []:
+        for k in sorted((k for k in hi if k.startswith("health_care_code_")), key=lambda k: int(k.rsplit("_", 1)[1])):
+            v = hi.get(k)
+            if isinstance(v, (list, tuple)) and len(v) >= 2 and str(v[0]).upper() in ("ABK", "ABF", "BK", "BF"):
+                dx.append(str(v[1]))
+    dates = []
+    lines = []
+    for line in claim.get("loop_2400") or []:
+        sv = line.get("sv1_segment") or line.get("sv2_segment") or {}
+        proc = sv.get("product_service_id_qualifier") or sv.get("procedure_identifier") or ""
+        if isinstance(proc, str) and ":" in proc:
+            lines.append(proc.split(":")[1])
+        for dtp in line.get("dtp_segment") or []:
+            dates.append(dtp.get("date_time_period"))
+    for dtp in claim.get("dtp_segment") or []:
+        dates.append(dtp.get("date_time_period"))
+    location = str(clm.get("health_care_service_location_information") or "")
+    return {
+        "claim_id": clm.get("patient_control_number"),
+        "dob": dmg.get("date_time_period"),
+        "sex": dmg.get("gender_code"),
+        "dates": [str(d) for d in dates if d],
+        "dx": dx,
+        "cpt": lines,
+        "pos": location.split(":")[0] if location else "",
+        "frequency": location.split(":")[2] if location.count(":") >= 2 else "",
+    }
+
+
 def read_837(text: str) -> tuple[list[Claim], list[Rejected]]:
     """Claims of an X12 837P or 837I text (openx12, lenient). Each claim (CLM loop) is a claim or a reject."""
     from openx12 import x837i, x837p
 
     institutional = "005010X223" in text or "*837I" in text
+    strict, _refused = _strict_837(text)  # the strict reader's refusal: the lenient one reads the file
+    if strict and not institutional:
+        return _claims_from_strict(strict)
     try:
         parsed = (x837i if institutional else x837p).parse(text)
         raw_claims = parsed.claims
@@ -208,6 +297,33 @@ def read_837(text: str) -> tuple[list[Claim], list[Rejected]]:
             "diagnosis_codes": dx,
             "lines": [{"cpt_hcpcs": s["cpt_code"]} for s in services if s.get("cpt_code")],
             "bill_type": bill,
+        }
+        try:
+            claims.append(claim_from_row(row))
+        except ValidationError as e:
+            rejects.append(Rejected(i, claim_id, _reason(e)))
+    return claims, rejects
+
+
+def _claims_from_strict(rows: list[dict]) -> tuple[list[Claim], list[Rejected]]:
+    claims: list[Claim] = []
+    rejects: list[Rejected] = []
+    for i, r in enumerate(rows, start=1):
+        claim_id = str(r.get("claim_id") or f"claim-{i}")
+        dos = next((d for d in (_first_date(x) for x in r["dates"]) if d), None)
+        if dos is None:
+            rejects.append(Rejected(i, claim_id, "no date of service (DTP 472) in the claim"))
+            continue
+        if not r["dx"]:
+            rejects.append(Rejected(i, claim_id, "no diagnosis (HI segment) in the claim"))
+            continue
+        row = {
+            "claim_id": claim_id,
+            "patient": {"age": _age(r.get("dob"), dos), "sex": r.get("sex") or "U"},
+            "date_of_service": dos,
+            "claim_type": "professional",
+            "diagnosis_codes": r["dx"],
+            "lines": [{"cpt_hcpcs": c} for c in r["cpt"]],
         }
         try:
             claims.append(claim_from_row(row))
