@@ -45,8 +45,8 @@ def test_fy2025_from_wheel_is_loaded_whole(kb_fy2025: KB, wheel_fy2025: Path, tm
     row = kb_fy2025.query("SELECT * FROM code_sets WHERE code_set = 'FY2025'")[0]
     assert row["billable_count"] == len(official) == 74260
     assert (str(row["valid_from"]), str(row["valid_to"])) == ("2024-10-01", "2025-09-30")
-    assert kb_fy2025.code_sets == ["FY2026", "FY2025"]
-    assert kb_fy2025.default_code_set == "FY2026"
+    assert kb_fy2025.code_sets == ["FY2027", "FY2026", "FY2025"]  # FY2027 from the addenda (test_fy2027.py)
+    assert kb_fy2025.default_code_set == "FY2027"
 
 
 def test_fy2025_provenance_names_the_wheel_files(kb_fy2025: KB, wheel_fy2025: Path) -> None:
@@ -71,10 +71,12 @@ def test_manifest_is_what_the_build_reads(home_fy2025: Path) -> None:
 @pytest.mark.parametrize(
     ("code", "expected"),
     [
-        ("B8801", ["FY2026"]),  # new in FY2026 (B88.0 became a subcategory)
-        ("B880", ["FY2026", "FY2025"]),  # billable in FY2025, header in FY2026
-        ("E119", ["FY2026", "FY2025"]),
-        ("G35", ["FY2026", "FY2025"]),
+        ("B8801", ["FY2027", "FY2026"]),  # new in FY2026 (B88.0 became a subcategory)
+        ("B880", ["FY2027", "FY2026", "FY2025"]),  # billable in FY2025, header in FY2026
+        ("E119", ["FY2027", "FY2026", "FY2025"]),
+        ("G35", ["FY2027", "FY2026", "FY2025"]),
+        ("I4201", ["FY2027"]),  # new in FY2027 (addenda)
+        ("T528X1A", ["FY2026", "FY2025"]),  # deleted in FY2027
     ],
 )
 def test_fiscal_years_on_code_pages(kb_fy2025: KB, code: str, expected: list[str]) -> None:
@@ -90,7 +92,7 @@ def test_fiscal_years_for_every_code(kb_fy2025: KB) -> None:
     wrong = [r["code"] for r in rows if code_sets_containing(kb_fy2025, r["code"]) != list(r["sets"])]
     assert wrong == []
     page = code_page(kb_fy2025, "B88.0", fy=2025)
-    assert page["code_set"] == "FY2025" and page["fiscal_years"] == ["FY2026", "FY2025"]
+    assert page["code_set"] == "FY2025" and page["fiscal_years"] == ["FY2027", "FY2026", "FY2025"]
 
 
 def _added(home: Path) -> list[str]:
@@ -116,7 +118,7 @@ def test_add_from_cdc_folder(tmp_path: Path, wheel_fy2025: Path, kb_fy2025: KB) 
     added = add_from_release(folder, home=home)
     assert (added.code_set, added.billable_count) == ("FY2025", 74260)
     kb = open_kb(added.kb_path)
-    assert kb.code_sets == ["FY2026", "FY2025"]
+    assert kb.code_sets == ["FY2027", "FY2026", "FY2025"]
     row = next(r for r in kb.sources if r["source_key"] == "icd10cm_tabular:FY2025")
     assert row["package"] is None and row["path"] == "Table and Index/icd10cm-tabular-2025.xml"
     # Same bytes as the wheel's files -> the same release as adding the wheel (the id is content-addressed).
@@ -137,7 +139,7 @@ def test_add_from_cdc_zip_with_nested_zip_and_order_file(tmp_path: Path, wheel_f
     added = add_from_release(release, home=tmp_path / "home")
     assert (added.code_set, added.billable_count) == ("FY2021", 72621)
     kb = open_kb(added.kb_path)
-    assert kb.code_sets == ["FY2026", "FY2021"]
+    assert kb.code_sets == ["FY2027", "FY2026", "FY2021"]
     assert kb.query("SELECT count(*) AS n FROM codes WHERE code_set = 'FY2021' AND billable")[0]["n"] == 72621
     paths = {r["path"] for r in kb.sources if r["source_key"].endswith(":FY2021")}
     assert paths == {

@@ -139,3 +139,27 @@ def test_cli_error_names_the_field(kb: KB, kb_path: Path, tmp_path: Path) -> Non
     assert result.exit_code != 0 and "diagnosis_code" in result.output
     result = _cli(home, ["kb", "add-mappings", str(path), "--payment-year", "2031"])
     assert result.exit_code != 0 and "2031" in result.output
+
+
+def test_cms_wide_layout_is_read(kb: KB, tmp_path: Path) -> None:
+    """CMS publishes one column per model ('CMS-HCC Model Category V28'); a blank cell is no CC."""
+    from hccguide.kb.user_tables import _mappable_codes, read_mapping_file
+
+    path = tmp_path / "cms_wide.csv"
+    path.write_text(
+        "Diagnosis Code,Description,CMS-HCC Model Category V24,CMS-HCC Model Category V28,RxHCC Model Category V08\n"
+        "E119,Type 2 diabetes mellitus without complications,19,38,31\n"
+        "I4201,Familial-genetic dilated cardiomyopathy (TEST FIXTURE ROW),,227,\n"
+    )
+    ccs = {
+        m["model"]: frozenset(m["ccs"])
+        for m in kb.query("SELECT model, list(DISTINCT cc) AS ccs FROM dx_to_cc GROUP BY 1")
+    }
+    rows, problems = read_mapping_file(path, ccs, _mappable_codes(kb.cursor()))
+    assert problems == []
+    assert [(r["model"], r["code"], r["cc"], r["line"]) for r in rows] == [
+        ("CMS-HCC V24", "E119", "19", 2),
+        ("CMS-HCC V28", "E119", "38", 2),
+        ("RxHCC V08", "E119", "31", 2),
+        ("CMS-HCC V28", "I4201", "227", 3),
+    ]

@@ -6,11 +6,14 @@ from hccguide.kb.open import KB, shared_kb
 
 
 def kb_info(kb: KB | None = None) -> dict:
-    """{"release_id", "path", "code_sets": [{code_set, release_label, valid_from, valid_to, billable_count}],
-    "payment_years", "models", "sources": [provenance rows]}. Raises KnowledgeBaseMissing if none is built."""
+    """{"release_id", "path", "code_sets": [{code_set, release_label, valid_from, valid_to, billable_count,
+    derived_from, notes_label}], "payment_years", "models", "sources": [provenance rows], "vendored": [{source_key,
+    path, sha256, copied_from, independent_check}] (the official CDC files hccguide ships, README of
+    ../shared/data)}. Raises KnowledgeBaseMissing if none is built."""
     kb = kb or shared_kb()
     code_sets = kb.query(
-        "SELECT code_set, fiscal_year, release_label, valid_from, valid_to, billable_count FROM code_sets "
+        "SELECT code_set, fiscal_year, release_label, valid_from, valid_to, billable_count, derived_from, notes_label "
+        "FROM code_sets "
         "ORDER BY fiscal_year DESC"
     )
     for row in code_sets:
@@ -26,6 +29,11 @@ def kb_info(kb: KB | None = None) -> dict:
         "payment_years": kb.payment_years,
         "models": models,
         "sources": kb.sources,
+        "vendored": [
+            {k: s[k] for k in ("source_key", "path", "sha256", "copied_from", "independent_check")}
+            for s in kb.sources
+            if s.get("copied_from")
+        ],
     }
 
 

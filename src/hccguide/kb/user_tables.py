@@ -610,7 +610,7 @@ def _mapping_model(name: str) -> cms.ModelInfo | None:
     wide = _WIDE_MODEL.match(name.strip())
     if wide:
         family, version = wide.group(1), wide.group(2).upper()
-        name = f"{'RxHCC' if family.lower() == 'rxhcc' else family.upper().replace('CMS-HCC ESRD', 'CMS-HCC ESRD')} {version}"
+        name = f"{'RxHCC' if family.lower() == 'rxhcc' else family.upper()} {version}"
     try:
         key = resolve_model(name)
     except UnknownModel:
