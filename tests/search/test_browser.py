@@ -43,8 +43,9 @@ def test_typing_shows_results_that_link_to_code_pages(
 
     page.locator("#q").fill("ckd 3b")
     expect(page.locator("#search-results a.search-code").first).to_have_text("N18.32", timeout=15000)
-    with page.expect_navigation():
-        page.locator("#q").press("Enter")
+    # the code page of a new server builds its code store first (seconds on a shared 2-core machine)
+    with page.expect_navigation(timeout=90_000):
+        page.locator("#q").press("Enter", timeout=90_000)
     assert page.url.endswith("/codes/N18.32")
     assert {h for h in hosts if h} <= {urlparse(site).netloc}, "the page must not call any other host"
     page.close()

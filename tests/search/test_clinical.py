@@ -63,8 +63,8 @@ def test_clinical_holdout_accuracy_floor(served_kb: KB, index: SearchIndex) -> N
     assert overall["top5"] >= HOLDOUT_FLOOR_TOP5
 
 
-HOLDOUT_FLOOR_TOP1 = 0.0
-HOLDOUT_FLOOR_TOP5 = 0.0
+HOLDOUT_FLOOR_TOP1 = 0.75  # run once 2026-12-01: 0.778 (42 of 54)
+HOLDOUT_FLOOR_TOP5 = 0.85  # run once 2026-12-01: 0.870 (MRR 0.819)
 
 # given a clinical phrase, when searched, then the first result is the code a coder reads in the tabular / tables
 FIRST = [
