@@ -24,6 +24,7 @@ code set of the page.
 from __future__ import annotations
 
 import re
+from functools import cache
 
 from hccguide.codes.meat import axis_labels, axis_values, load_axes, word_difference
 
@@ -44,6 +45,7 @@ def _topic_of_note(text: str) -> str:
     return plain[:80] or text[:80]
 
 
+@cache
 def _unspecified_part(title: str) -> str | None:
     """The comma part of a title that says 'unspecified' ('unspecified site'), without the word itself."""
     for part in title.split(","):
@@ -145,7 +147,7 @@ def documentation_checklist(
             items.append(
                 {
                     "topic": unspecified,
-                    "document": f"the {unspecified}: not stated -> {code}; stated -> {_fmt_range(named)} "
+                    "document": f"the {unspecified}: not stated → {code}; stated → {_fmt_range(named)} "
                     f"({', '.join(s['title'].split(',')[-1].strip() for s in specified[:8])}"
                     f"{', ...' if len(specified) > 8 else ''})",
                     "rule": f"unspecified/specified siblings under {parent} (tabular; Guidelines I.B.18: an "

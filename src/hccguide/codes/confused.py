@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from collections import Counter
 
-from hccguide.codes.meat import axis_labels, differing_axes, word_difference
+from hccguide.codes.meat import axis_labels, differing_axes, word_difference, word_distance
 from hccguide.codes.store import CodeStore, code_store
 from hccguide.kb.open import KB
 
@@ -151,9 +151,7 @@ def _axis_difference(title: str, other: str) -> tuple[list[str], str]:
     return [labels[name] for name, _, _ in diffs], _difference_text(title, other, diffs)
 
 
-def _word_distance(title: str, other: str) -> int:
-    only_mine, only_theirs = word_difference(title, other)
-    return len(only_mine) + len(only_theirs)
+_word_distance = word_distance
 
 
 def axis_neighbours(store: CodeStore, row: dict) -> list[dict]:

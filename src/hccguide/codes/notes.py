@@ -77,10 +77,12 @@ CHAPTER_RULE_TYPES = ("use_additional_code", "code_first", "code_also")
 
 def resolve_ref(store: CodeStore, code_set: str, ref: str) -> list[str]:
     """The existing codes (dotted) a printed reference names: 'M46.2-' -> ['M46.2'], 'B95-B97' -> ['B95', 'B97'],
-    'A54.43' -> ['A54.43']. A reference to a code the code set lacks (a tabular erratum such as 'G31.90') gives
+    'A54.43' -> ['A54.43'], 'I70.2--I70.7' -> ['I70.2', 'I70.7']. A reference to a code the code set lacks (a tabular erratum such as 'G31.90') gives
     []; callers keep the printed text and report it as unresolved."""
-    text = ref.strip().rstrip("-").rstrip(".")
-    parts = [p.strip().rstrip(".") for p in text.split("-")] if "-" in text else [text]
+    parts = [p.strip().rstrip(".") for p in ref.strip().split("-")]
+    parts = [p for p in parts if p]  # 'M46.2-' and 'F10.--F19': the '-' wildcard leaves empty parts
+    if not parts:
+        return []
     out = []
     for part in parts:
         row = store.codes.get((code_set, undot(part)))
