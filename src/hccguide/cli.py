@@ -462,7 +462,7 @@ def _warm_caches(kb: object) -> None:
     err_console.print(f"hccguide: caches ready in {time.perf_counter() - started:.1f} s", highlight=False)
 
 
-import hccguide.cli_claims  # noqa: E402, F401  (registers `check`)
+import hccguide.cli_claims  # noqa: E402  (registers `check`)
 import hccguide.cli_notes  # noqa: E402, F401  (registers `note`, `note-batch`)
 
 
