@@ -62,7 +62,7 @@ def code_case(key_sql: str, field: str) -> str:
 def dual_sql(col: str = "dual_status") -> str:
     """rules.dual_key + member_codes('dual_status') as SQL: blank or NULL -> 'non'; unknown -> NULL."""
     t = f"trim(CAST({col} AS VARCHAR))"
-    key = f"CASE WHEN regexp_full_match({t}, '[0-9]') THEN '0' || {t} ELSE upper({t}) END"
+    key = f"CASE WHEN regexp_matches({t}, '^[0-9]$') THEN '0' || {t} ELSE upper({t}) END"
     return f"CASE WHEN {col} IS NULL OR {t} = '' THEN 'non' ELSE {code_case(key, 'dual_status')} END"
 
 

@@ -44,13 +44,13 @@ DX_COLUMNS = ("member_id", "dx_code", "date_of_service", "cpt_hcpcs", "bill_type
 REQUIRED_MEMBER = ("member_id", "sex")
 REQUIRED_DX = ("member_id", "dx_code")
 
-WHOLE = "'-?[0-9]+'"  # a whole number written as digits (no decimals, exponent or boolean)
+WHOLE = "'^-?[0-9]+$'"  # a whole number written as digits (no decimals, exponent or boolean)
 
 
 def _whole_sql(raw: str) -> str:
     """The integer of a raw text column when it is written as a whole number, else NULL (BIGINT, so that a huge
     value is out of bounds rather than NULL)."""
-    return f"CASE WHEN regexp_full_match(trim({raw}), {WHOLE}) THEN TRY_CAST(trim({raw}) AS BIGINT) END"
+    return f"CASE WHEN regexp_matches(trim({raw}), {WHOLE}) THEN TRY_CAST(trim({raw}) AS BIGINT) END"
 
 
 def member_checks(when_sql: str) -> list[tuple[str, str, str]]:
