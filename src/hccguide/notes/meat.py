@@ -110,6 +110,18 @@ def clauses_of(text: str, sections: list[tuple[str, int, int, int]], rules: Rule
     return out
 
 
+_ANY: dict[int, tuple[Rules, re.Pattern[str]]] = {}
+
+
+def _any_trigger(rules: Rules) -> re.Pattern[str]:
+    """One pattern of every MEAT trigger (cached per rules object): a clause without any is skipped at once."""
+    hit = _ANY.get(id(rules))
+    if hit is None or hit[0] is not rules:
+        hit = (rules, re.compile("|".join(f"(?:{row.pattern.pattern})" for row in rules.meat), re.IGNORECASE))
+        _ANY[id(rules)] = hit
+    return hit[1]
+
+
 def _segments(text: str, a: int, b: int, rules: Rules) -> list[tuple[str, int, int, int, int]]:
     """(element, start, end, trigger start, trigger end) of the MEAT parts of one clause: it starts with its first
     trigger's element and is cut where a treatment verb begins ('at goal on atorvastatin' -> assess 'at goal',
@@ -119,6 +131,8 @@ def _segments(text: str, a: int, b: int, rules: Rules) -> list[tuple[str, int, i
         return []
     hits: list[tuple[int, int, str]] = []
     seg = text[a:b]
+    if not _any_trigger(rules).search(seg):
+        return []
     for row in rules.meat:
         for m in row.pattern.finditer(seg):
             hits.append((m.start(), -(m.end() - m.start()), row.element))

@@ -553,16 +553,25 @@ def _support(conditions: list[Condition], text: str, v28: dict[str, list[tuple[s
             c.reason += f"; specificity too low for an HCC ({', '.join(richer)} would map to one)"
 
 
+def _hierarchy(kb: KB, model: str, payment_year: int) -> list[dict]:
+    """[{cc_parent, cc_child}] of the model's hierarchy table of the latest year up to the payment year (cached)."""
+
+    def load() -> list[dict]:
+        years = kb.query("SELECT max(table_year) AS y FROM hierarchies WHERE model = ? AND table_year <= ?",
+                         [model, payment_year])
+        year = years[0]["y"] if years else None
+        return kb.query("SELECT cc_parent, cc_child FROM hierarchies WHERE model = ? AND table_year = ?",
+                        [model, year]) if year else []
+
+    return kb.memo(("notes.hierarchy", model, payment_year), load)
+
+
 def _note_hccs(kb: KB, conditions: list[Condition], payment_year: int) -> list[NoteHcc]:
     """Supported HCCs after hierarchies across the whole note (KB `hierarchies`, CMS model software table of the
     latest year up to the payment year), then the candidates with their reasons."""
     out: list[NoteHcc] = []
     for model in _hcc_maps(kb, payment_year):
-        years = kb.query("SELECT max(table_year) AS y FROM hierarchies WHERE model = ? AND table_year <= ?",
-                         [model, payment_year])
-        year = years[0]["y"] if years else None
-        pairs = kb.query("SELECT cc_parent, cc_child FROM hierarchies WHERE model = ? AND table_year = ?",
-                         [model, year]) if year else []
+        pairs = _hierarchy(kb, model, payment_year)
         found: dict[str, NoteHcc] = {}
         for c in conditions:
             for h in c.hcc:

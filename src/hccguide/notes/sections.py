@@ -27,24 +27,28 @@ _BULLETS = frozenset({"-", "*", "•", "#", "+"})
 
 
 def split_sentences(doc: Doc) -> Doc:
-    """Set `is_sent_start` on every token (see the module docstring). Returns the same doc."""
+    """Set the sentence starts of every token (see the module docstring), in one array write. Returns the doc."""
+    import numpy as np
+    from spacy.attrs import SENT_START
+
+    flags = np.full(len(doc), -1, dtype="int64")  # spaCy: 1 starts a sentence, -1 does not
     prev_word = None
+    before = None
     for i, tok in enumerate(doc):
-        if i == 0:
-            tok.is_sent_start = True
-            continue
-        before = doc[i - 1]
-        start = False
-        if "\n" in before.text and before.is_space:
-            start = not (prev_word is not None and (prev_word.text == "," or prev_word.is_lower)
-                         and tok.is_lower)
-        elif before.text in _ENDERS and not tok.is_space:
-            start = tok.text[:1].isupper() or tok.text[:1].isdigit() or tok.text in _BULLETS or tok.is_punct
-        elif "\n" in before.whitespace_ if hasattr(before, "whitespace_") else False:
-            start = True
-        tok.is_sent_start = start
+        text = tok.text
+        start = i == 0
+        if before is not None:
+            if before.is_space and "\n" in before.text:
+                start = not (prev_word is not None and (prev_word.text == "," or prev_word.is_lower) and tok.is_lower)
+            elif before.text in _ENDERS and not tok.is_space:
+                start = text[:1].isupper() or text[:1].isdigit() or text in _BULLETS or tok.is_punct
+        if start:
+            flags[i] = 1
         if not tok.is_space:
             prev_word = tok
+        before = tok
+    if len(doc):
+        doc.from_array([SENT_START], flags.view("uint64").reshape(-1, 1))  # spaCy's arrays are uint64
     return doc
 
 
