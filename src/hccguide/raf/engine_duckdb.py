@@ -30,6 +30,7 @@ from hccguide.raf.batch_model import (  # noqa: F401  (re-exported: engine_spark
     HCC_EMPTY_DUCKDB,
     HCC_LIST_DUCKDB,
     RefRows,
+    _normalize_sql,
     demographic_rows,
     model_statements,
     reference_rows,
