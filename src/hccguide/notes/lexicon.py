@@ -4,8 +4,8 @@ not from a hand list (docs/notes.md):
 - tabular titles and inclusion terms (KB `codes`, `notes` note_type 'inclusion_term') of the code set, chapters 1-17
   (A00-Q99: diseases; not R symptoms, S-T injuries, V-Y external causes or Z factors), cleaned of 'unspecified',
   'NOS' and parentheses, 1-7 words, without 'other', 'elsewhere', 'classified' or 'specified';
-- `search/synonyms.csv` terms (abbreviations, lay and old terms) whose expansion is a lexicon phrase or ends with
-  the head word of one ('chf' -> 'congestive heart failure');
+- `search/synonyms.csv` terms (abbreviations, lay and old terms) whose expansion is a lexicon phrase or a phrase of
+  two words or more ending with the head word of one ('chf' -> 'congestive heart failure'), and those expansions;
 - `search/conditions.csv` phrases (the conditions of the combination rules);
 - minus `notes/rules/lexicon_exclude.csv` (term, comment): ambiguous words ('ra' is also room air, 'cm' a length).
 
@@ -32,6 +32,7 @@ _SKIP_WORDS = frozenset({"other", "elsewhere", "classified", "specified", "unspe
 _GENERIC = frozenset({"disease", "disorder", "disorders", "syndrome", "failure", "condition", "injury", "lesion",
                       "abnormality", "deficiency", "insufficiency", "infection", "inflammation", "anomaly",
                       "complication", "complications", "dysfunction", "mass", "cyst", "pain", "use", "abuse"})
+_QUALIFIERS = frozenset({"type", "stage", "grade", "class", "left", "right", "bilateral", "acute", "chronic"})
 MAX_WORDS = 7
 
 
@@ -108,9 +109,12 @@ def build_lexicon(kb: KB, code_set: str) -> Lexicon:
         expansion = " ".join((row.get("expansion") or "").lower().split())
         if not term or term in excluded or term in phrases or (row.get("kind") or "") == "organism":
             continue
-        if expansion in phrases or (expansion.split() and expansion.split()[-1] in heads
-                                    and expansion.split()[-1] not in _GENERIC):
+        words = expansion.split()
+        if expansion in phrases or (len(words) >= 2 and words[-1] in heads):
             phrases[term] = None
+            named = [w for w in words if w.isalpha() and len(w) >= 3 and w not in _QUALIFIERS]
+            if len(named) >= 2 and expansion not in phrases and expansion not in excluded:
+                phrases[expansion] = None  # 'coronary artery disease', 'gastroesophageal reflux disease'
     for row in _search_csv("conditions.csv"):
         phrase = " ".join((row.get("phrase") or "").lower().split())
         if phrase and phrase not in excluded and phrase not in phrases:
