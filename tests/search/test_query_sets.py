@@ -5,6 +5,9 @@ top-5 0.985, MRR 0.962; holdout (written after tuning, no synonym added for it) 
 MRR 0.807; holdout2 (80 queries written at the end and run once) top-1 0.838, top-5 0.887, MRR 0.856;
 holdout3 (73 lay, old-term and combination queries, written after synonyms.csv was extended and the combination
 rules were added, run once): top-1 0.521, top-5 0.699, MRR 0.591.
+Measured again 2026-12-01 after the issue-14 work (FY2027 answers, clinical equivalences, Neoplasm/Drug tables):
+dev 0.949 / 0.988 / 0.967, holdout 0.884 / 0.968 / 0.920, holdout2 0.900 / 0.938 / 0.915, holdout3 0.521 / 0.699 /
+0.590; the holdout floors were raised to sit a little below these.
 """
 
 from __future__ import annotations
@@ -60,16 +63,16 @@ def test_dev_set_accuracy_floor(served_kb: KB, index: SearchIndex) -> None:
 
 def test_holdout_accuracy_floor(served_kb: KB, index: SearchIndex) -> None:
     overall = evaluate(served_kb, load_queries(HOLDOUT_SET))["overall"]
-    assert overall["top1"] >= 0.71
-    assert overall["top5"] >= 0.85
-    assert overall["mrr"] >= 0.77
+    assert overall["top1"] >= 0.85
+    assert overall["top5"] >= 0.94
+    assert overall["mrr"] >= 0.89
 
 
 def test_holdout2_accuracy_floor(served_kb: KB, index: SearchIndex) -> None:
     overall = evaluate(served_kb, load_queries(HOLDOUT2_SET))["overall"]
-    assert overall["top1"] >= 0.80
-    assert overall["top5"] >= 0.85
-    assert overall["mrr"] >= 0.82
+    assert overall["top1"] >= 0.87
+    assert overall["top5"] >= 0.91
+    assert overall["mrr"] >= 0.89
 
 
 def test_holdout3_accuracy_floor(served_kb: KB, index: SearchIndex) -> None:
