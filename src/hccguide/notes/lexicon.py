@@ -16,9 +16,13 @@ when it names a header or comes from a synonym): a hint the coder uses when the 
 from __future__ import annotations
 
 import csv
+import hashlib
+import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import resources
+from pathlib import Path
 
 from hccguide.errors import SourceError
 from hccguide.icd10 import dot
@@ -120,3 +124,34 @@ def build_lexicon(kb: KB, code_set: str) -> Lexicon:
         if phrase and phrase not in excluded and phrase not in phrases:
             phrases[phrase] = None
     return Lexicon(phrases, code_set)
+
+
+def _inputs_digest() -> str:
+    """sha256 over what the lexicon is made of besides the KB: this module and its data files."""
+    h = hashlib.sha256(Path(__file__).read_bytes())
+    h.update(resources.files("hccguide.notes").joinpath("rules", "lexicon_exclude.csv").read_bytes())
+    for name in ("synonyms.csv", "conditions.csv"):
+        h.update(resources.files("hccguide.search").joinpath(name).read_bytes())
+    return h.hexdigest()[:16]
+
+
+def cached_lexicon(kb: KB, code_set: str, tokenize: Callable[[list[str]], list[list[str]]]
+                   ) -> tuple[Lexicon, list[list[str]]]:
+    """The lexicon and the tokens of each phrase (as `tokenize` splits them), from a JSON file next to the KB
+    (`notes-lexicon-<release>-<code set>-<digest>.json`), made once per KB release, code set and data files.
+    A cache that cannot be written (read-only folder) is skipped."""
+    path = Path(kb.path).parent / f"notes-lexicon-{kb.release_id}-{code_set}-{_inputs_digest()}.json"
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        return Lexicon(data["phrases"], code_set), data["tokens"]
+    except (OSError, ValueError, KeyError):
+        pass
+    lexicon = build_lexicon(kb, code_set)
+    tokens = tokenize(list(lexicon.phrases))
+    try:
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps({"phrases": lexicon.phrases, "tokens": tokens}), encoding="utf-8")
+        tmp.replace(path)
+    except OSError:
+        pass
+    return lexicon, tokens
