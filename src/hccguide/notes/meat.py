@@ -98,6 +98,9 @@ def clauses_of(text: str, sections: list[tuple[str, int, int, int]], rules: Rule
                 prev = None
                 continue
             for element, p0, p1, t0, t1 in parts:
+                if element == "none":
+                    prev = None
+                    continue
                 if prev is not None and prev.element == element and re.fullmatch(r"[,\s]*(and\s+)?",
                                                                                  text[prev.end:p0]):
                     clause = Clause(prev.element, prev.start, p1, text[prev.start:p1], prev.trigger, prev.trigger_end,

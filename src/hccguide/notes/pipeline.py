@@ -91,7 +91,16 @@ CATEGORY_TO_ASSERTION = {"NEGATED_EXISTENCE": "negated", "FAMILY": "family", "HY
 # Conditions that ICD-10-CM links without the provider saying so (Guidelines FY2026 I.A.15 'with', I.C.9.a
 # hypertension), by code prefix. The combination code itself comes from search() (search/combinations.csv).
 ROLES = (("diabetes", ("E08", "E09", "E10", "E11", "E13")), ("ckd", ("N18",)), ("hypertension", ("I10",)),
-         ("heart_failure", ("I50",)), ("foot_ulcer", ("L97.4", "L97.5")))
+         ("heart_failure", ("I50",)), ("foot_ulcer", ("L97.4", "L97.5")),
+         ("neuropathy", ("G62.9", "G60.9", "G63")), ("hypoglycemia", ("E16.0", "E16.1", "E16.2")),
+         ("pvd", ("I73.9",)))
+# Written beside diabetes, these are the diabetes's own complication (Alphabetic Index 'Diabetes, with'; Guidelines
+# I.A.15): the condition folds into the diabetes and its combination code (E11.40, E11.649, E11.51) is added.
+FOLD_INTO_DIABETES = {"neuropathy": ("with polyneuropathy", ".4"), "hypoglycemia": ("with hypoglycemia", ".649"),
+                      "pvd": ("with peripheral angiopathy", ".51")}
+# Status codes of past procedures are not conditions of a note (Z90 acquired absence, Z96-Z98 implants and
+# postprocedural states, Z91-Z92 personal risk factors and history of treatment).
+NOT_CONDITION_PREFIXES = ("Z90", "Z91", "Z92", "Z96", "Z97", "Z98")
 
 
 @dataclass
@@ -351,7 +360,8 @@ def check_note(
     coded: list[tuple[RawMention, list[dict], list[str]]] = []
     for m in raw:
         q, queries = _code_query(m)
-        results = [r for r in _search(kb, q, fy, payment_year) if r["code"][:1] not in NOT_CONDITIONS]
+        results = [r for r in _search(kb, q, fy, payment_year) if r["code"][:1] not in NOT_CONDITIONS
+                   and not r["code"].startswith(NOT_CONDITION_PREFIXES)]
         if not results:
             continue
         coded.append((m, results, queries))
@@ -477,7 +487,8 @@ def _link_combinations(kb: KB, conditions: list[Condition], fy: int, payment_yea
     def combine(target: Condition, query: str, prefix: str, replace: bool) -> None:
         results = _search(kb, query, fy, payment_year)
         hit = next((r for r in results if r["code"].startswith(prefix)), None)
-        if hit is None or any(cc.code == hit["code"] for cc in target.codes):
+        if hit is None or any(cc.code == hit["code"] or (prefix.endswith(".4") and cc.code.startswith(prefix))
+                              for cc in target.codes):
             return
         why = "; ".join(results[0].get("notes", [])[:1]) or "combination (ICD-10-CM Guidelines I.A.15, I.C.9.a)"
         choice = CodeChoice(code=hit["code"], title=hit["title"], why=why)
@@ -487,6 +498,15 @@ def _link_combinations(kb: KB, conditions: list[Condition], fy: int, payment_yea
         else:
             target.codes.append(choice)
 
+    for role, (words, suffix) in FOLD_INTO_DIABETES.items():
+        other = by_role.get(role)
+        if dm is None or other is None or dm.codes[0].code[:3] == "E08":
+            continue
+        dm_type = "type 1 diabetes" if dm.codes[0].code.startswith("E10") else "type 2 diabetes"
+        combine(dm, f"{dm_type} {words}", dm.codes[0].code[:3] + suffix, replace=_vague(dm.codes[0].title))
+        if any(cc.code.startswith(dm.codes[0].code[:3] + suffix) for cc in dm.codes):
+            dm.mentions = sorted(dm.mentions + other.mentions, key=lambda m: m.start)
+            conditions.remove(other)
     ckd_words = ckd.codes[0].title.lower() if ckd else ""
     if dm and ckd and dm.codes[0].code[4:5] != "2" and dm.codes[0].code[:3] != "E08":
         dm_type = "type 1 diabetes" if dm.codes[0].code.startswith("E10") else "type 2 diabetes"

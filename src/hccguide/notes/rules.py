@@ -9,7 +9,8 @@ files (cached per process); `parse_*` take the text so a test or a user can pass
 - context.csv (literal, category, direction, max_scope, comment): ConText modifiers. Replaces medspaCy's default
   rules, which mark 'history of hypertension, on lisinopril' historical, 'no longer on insulin' negated and let
   'denies fever, has pneumonia' negate pneumonia.
-- meat.csv (element, pattern, current, comment): MEAT triggers (regular expressions, case-insensitive).
+- meat.csv (element, pattern, current, comment): MEAT triggers (regular expressions, case-insensitive); element
+  `none` marks words that make a clause not evidence ('here for follow-up of diabetes': the visit reason).
 - evidence.csv (pattern, codes, comment): which labs, findings and drugs are evidence for which code prefixes.
 """
 
@@ -30,7 +31,7 @@ SECTION_CATEGORIES = frozenset({
 })
 CONTEXT_CATEGORIES = frozenset({"NEGATED_EXISTENCE", "HISTORICAL", "HYPOTHETICAL", "FAMILY", "PSEUDO", "TERMINATE"})
 DIRECTIONS = frozenset({"FORWARD", "BACKWARD", "BIDIRECTIONAL", "PSEUDO", "TERMINATE"})
-ELEMENTS = frozenset({"monitor", "evaluate", "assess", "treat"})
+ELEMENTS = frozenset({"monitor", "evaluate", "assess", "treat", "none"})  # none: a clause that is not evidence
 
 
 @dataclass(frozen=True)
