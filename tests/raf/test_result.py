@@ -94,3 +94,27 @@ def test_unknown_model_names_the_field(typed) -> None:
     with pytest.raises(UnknownModel) as e:
         resolve_model(typed, field="hcc")
     assert e.value.field == "hcc" and e.value.suggestions
+
+
+def test_batch_counts_new_fy2027_codes_without_mapping(kb, tmp_path) -> None:
+    """The batch scores a new FY2027 code as no HCC (not an 'unknown code' reject) and its summary counts it, as the
+    trace says of each (why: issue 14 - a plan must see how many diagnoses wait for CMS's later mapping)."""
+    from hccguide.raf.engine_duckdb import run_duckdb
+
+    code = sorted(c for c in new_codes(kb) if not kb.query("SELECT 1 FROM dx_to_cc WHERE code = ?", [c]))[0]
+    (tmp_path / "m.csv").write_text("member_id,age,sex\nN1,70,F\nN2,71,M\n", encoding="utf-8")
+    (tmp_path / "d.csv").write_text(
+        f"member_id,dx_code,date_of_service\nN1,{code},2026-11-02\nN2,E11.9,2026-03-01\n", encoding="utf-8"
+    )
+    res = run_duckdb(
+        kb,
+        tmp_path / "m.csv",
+        tmp_path / "d.csv",
+        out=tmp_path / "s.csv",
+        rejects=None,
+        payment_year=2027,
+        check_dates=False,
+    )
+    assert res.dx_rejected == 0 and res.dx_used == 2
+    assert res.summary["diagnoses_new_code_unmapped"] == 1
+    assert any("hccguide kb add-mappings" in w for w in res.summary["warnings"])

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from hccguide.errors import UnknownPaymentYear
 from hccguide.kb.open import KB
 from hccguide.kb.reference import CMS_HCC_FAMILY, ESRD_MODEL, blend_of, resolve_model
 from hccguide.raf.batch_sql import lit, round_sql
@@ -24,6 +25,8 @@ class BatchPlan:
     blend: dict[str, float]
     ma_coding_adjustment: float | None
     tables: dict[str, ModelTables] = field(default_factory=dict)
+    # why ESRD members cannot be scored this payment year (no ESRD model tables): they are rejected with it
+    esrd_unavailable: str | None = None
 
 
 def plan_batch(kb: KB, model: str, payment_year: int, route_esrd: bool = True) -> BatchPlan:
@@ -33,6 +36,7 @@ def plan_batch(kb: KB, model: str, payment_year: int, route_esrd: bool = True) -
     runs: list[tuple[str, str, str]] = []
     blend: dict[str, float] = {}
     adj = None
+    esrd_unavailable = None
     if requested in CMS_HCC_FAMILY:
         blend = blend_of(payment_year, kb=kb)  # with a blend a user loaded (hccguide kb add-constants)
         non_esrd = "NOT esrd" if route_esrd else "TRUE"
@@ -40,12 +44,16 @@ def plan_batch(kb: KB, model: str, payment_year: int, route_esrd: bool = True) -
         for m in models:
             runs.append((m.split()[-1].lower(), m, non_esrd))
         if route_esrd:
-            runs.append(("esrd", ESRD_MODEL, "esrd"))
+            try:
+                load_tables(kb, ESRD_MODEL, payment_year)
+                runs.append(("esrd", ESRD_MODEL, "esrd"))
+            except UnknownPaymentYear as exc:  # e.g. PY2027: no ESRD constants yet; the one-member path raises it
+                esrd_unavailable = f"ESRD member: {exc.message}"
         adj = load_tables(kb, requested, payment_year).constants.ma_coding_adjustment
     else:
         runs.append((requested.split()[-1].lower() + "x", requested, "TRUE"))
         adj = load_tables(kb, requested, payment_year).constants.ma_coding_adjustment
-    plan = BatchPlan(requested, payment_year, runs, blend, adj)
+    plan = BatchPlan(requested, payment_year, runs, blend, adj, esrd_unavailable=esrd_unavailable)
     for _, m, _ in runs:
         plan.tables[m] = load_tables(kb, m, payment_year)
     return plan

@@ -53,9 +53,11 @@ def _whole_sql(raw: str) -> str:
     return f"CASE WHEN regexp_matches(trim({raw}), {WHOLE}) THEN TRY_CAST(trim({raw}) AS BIGINT) END"
 
 
-def member_checks(when_sql: str) -> list[tuple[str, str, str]]:
-    """(condition over m, reason, field) in order: the first that holds rejects the member."""
+def member_checks(when_sql: str, esrd_unavailable: str | None = None) -> list[tuple[str, str, str]]:
+    """(condition over m, reason, field) in order: the first that holds rejects the member. `esrd_unavailable`: the
+    reason ESRD members are rejected when the payment year has no ESRD model tables (batch_plan)."""
     blank = "(m.{0} IS NULL OR trim(m.{0}) = '')"
+    tail = [("m.esrd", esrd_unavailable, "esrd")] if esrd_unavailable else []
     return [
         ("m.member_id IS NULL OR trim(m.member_id) = ''", "missing required demographic: member_id", "member_id"),
         ("m.n > 1", "duplicate member", "member_id"),
@@ -86,6 +88,7 @@ def member_checks(when_sql: str) -> list[tuple[str, str, str]]:
             f"invalid graft_months: outside {GRAFT_MONTHS_MIN}..{GRAFT_MONTHS_MAX}",
             "graft_months",
         ),
+        *tail,
     ]
 
 
@@ -95,6 +98,7 @@ def prepare_statements(
     model_year: tuple[date, date] | None,
     check_dates: bool,
     filter_encounters: bool = False,
+    esrd_unavailable: str | None = None,
 ) -> list[tuple[str, str]]:
     """Validation SQL: members and diagnoses -> clean tables (mem, dx) and rejects.
 
@@ -125,7 +129,7 @@ SELECT rn, CAST(member_id AS VARCHAR) AS member_id,
   CAST(sex AS VARCHAR) AS sex_raw, CAST(dual_status AS VARCHAR) AS dual_raw, CAST(orec AS VARCHAR) AS orec_raw,
   CAST(graft_months AS VARCHAR) AS graft_raw
 FROM src_members"""
-    checks = member_checks(a)
+    checks = member_checks(a, esrd_unavailable)
     reason = "CASE " + " ".join(f"WHEN {c} THEN {lit(r)}" for c, r, _ in checks) + " ELSE NULL END"
     field = "CASE " + " ".join(f"WHEN {c} THEN {lit(f)}" for c, _, f in checks) + " ELSE NULL END"
     out = [
@@ -209,7 +213,7 @@ LEFT JOIN ref_mce_sex g ON x.code = g.code AND x.dos >= g.first_day AND x.dos <=
             """
 SELECT 'members' AS source, rn AS row_number, member_id, field, CASE field WHEN 'age' THEN age_raw
   WHEN 'sex' THEN sex_raw WHEN 'dual_status' THEN dual_raw WHEN 'orec' THEN orec_raw WHEN 'date_of_birth' THEN dob_raw
-  WHEN 'graft_months' THEN graft_raw ELSE member_id END AS value, reason
+  WHEN 'graft_months' THEN graft_raw WHEN 'esrd' THEN CAST(esrd AS VARCHAR) ELSE member_id END AS value, reason
 FROM mem_checked WHERE reason IS NOT NULL
 UNION ALL
 SELECT 'diagnoses' AS source, rn AS row_number, member_id,

@@ -118,7 +118,9 @@ def run_duckdb(
     try:
         for name, table in prepare_tables(kb, unreadable_rows(sources)).items():
             _table(con, name, table)
-        stmts = prepare_statements(payment_year, as_of, model_year(payment_year), check_dates, filter_encounters)
+        stmts = prepare_statements(
+            payment_year, as_of, model_year(payment_year), check_dates, filter_encounters, plan.esrd_unavailable
+        )
         run_statements(con, stmts, step, 0.1, 0.3)
         run_models(con, plan, step)
         step("writing", 0.9)

@@ -164,7 +164,11 @@ def run_spark(
                 df = df.localCheckpoint(eager=True)
             df.createOrReplaceTempView(name)
 
-    run(prepare_statements(payment_year, as_of, model_year(payment_year), check_dates, filter_encounters))
+    run(
+        prepare_statements(
+            payment_year, as_of, model_year(payment_year), check_dates, filter_encounters, plan.esrd_unavailable
+        )
+    )
     for tag, m, where in plan.runs:
         t = plan.tables[m]
         run([(f"mem_{tag}", f"SELECT * FROM mem WHERE {where}")])

@@ -142,8 +142,6 @@ def apply_edits(
     return cc_to_dx, fired
 
 
-
-
 @dataclass(frozen=True)
 class Dropped:
     hcc: str
