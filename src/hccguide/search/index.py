@@ -88,13 +88,17 @@ class SearchIndex:
     build_seconds: float | None  # None when loaded from the cache
     children: dict[str, list[int]] = field(default_factory=dict)
     extension_codes: dict[str, tuple[int, int]] = field(default_factory=dict)  # 'S72001A' -> (doc, ext position)
+    # per document, filled as the ranker meets it (rank.py _context / _names): ancestors' title words, and the
+    # names with the ancestors' inclusion terms; a few MB for the documents queries actually reach
+    context_cache: dict[str, frozenset[str]] = field(default_factory=dict)
+    names_cache: dict[str, list[tuple]] = field(default_factory=dict)
 
     def searcher(self) -> tantivy.Searcher:
         return self.index.searcher()
 
     def idf_of(self, token: str) -> float:
         """idf of an index word; a word the index lacks weighs as much as the rarest one."""
-        return self.idf.get(token, self.max_idf)
+        return self.idf.get(token, self._max_idf)
 
     @property
     def max_idf(self) -> float:

@@ -109,31 +109,41 @@ def choose_extension(doc: Doc, explained: set[str], si: SearchIndex) -> tuple[in
 
 
 def _context(doc: Doc, si: SearchIndex) -> frozenset[str]:
-    """Words of the titles of the doc's ancestors."""
+    """Words of the titles of the doc's ancestors (computed once per document, kept on the index)."""
+    cached = si.context_cache.get(doc.code)
+    if cached is not None:
+        return cached
     words: set[str] = set()
     up = doc.parent
     while up is not None and up in si.by_code:
         anc = si.docs[si.by_code[up]]
         words.update(anc.names[0][2])
         up = anc.parent
-    return frozenset(words)
+    out = si.context_cache[doc.code] = frozenset(words)
+    return out
 
 
 def _names(doc: Doc, si: SearchIndex) -> list[tuple]:
-    """The doc's own names, then the inclusion terms of its ancestors (kind 'inherited')."""
+    """The doc's own names, then the inclusion terms of its ancestors (kind 'inherited'); computed once per
+    document, kept on the index."""
+    cached = si.names_cache.get(doc.code)
+    if cached is not None:
+        return cached
     names = list(doc.names)
     up = doc.parent
     while up is not None and up in si.by_code:
         anc = si.docs[si.by_code[up]]
         names.extend(("inherited", *n[1:]) for n in anc.names if n[0] == "incl")
         up = anc.parent
+    si.names_cache[doc.code] = names
     return names
 
 
 def score_doc(i: int, prepared: Prepared, explained: set[str], si: SearchIndex) -> Scored:
     """Score one document against the prepared query concepts (see the module docstring)."""
     doc = si.docs[i]
-    idf = si.idf_of
+    idf = si.idf.get
+    rare = si.max_idf
     total_w = sum(w for w, _t, _a, _n in prepared) or 1.0
     positive = sum(1 for *_x, neg in prepared if not neg)
     ext_toks = doc.ext_tokens
@@ -181,7 +191,7 @@ def score_doc(i: int, prepared: Prepared, explained: set[str], si: SearchIndex) 
         if content:
             total = explained_w = 0.0
             for t in content:
-                v = idf(t)
+                v = idf(t, rare)
                 total += v
                 if t in explained:
                     explained_w += v
