@@ -83,9 +83,9 @@ def _near_titles(store: CodeStore, code_set: str, code: str, limit: int = 40) ->
     """Billable codes of other categories whose title has the same words but for at most NEAR_TITLE_WORDS on
     each side, fewest differences first, as (code, words that differ).
 
-    A qualifying title misses at most two of the code's words, so it holds at least two of its four rarest
-    content words: candidates come from those words' posting lists (exact, not a heuristic). Titles with fewer than three
-    content words are not searched.
+    A qualifying title misses at most MAX_CONTENT_DIFFERENCE (one) of the code's content words, so it holds at
+    least one of its two rarest content words: candidates are the union of those two words' posting lists (exact,
+    not a heuristic). Titles with fewer than three content words are not searched.
     """
     postings, sets = store.title_index(code_set, store.codes[(code_set, code)]["chapter"])
     words = sets[code]
@@ -93,14 +93,10 @@ def _near_titles(store: CodeStore, code_set: str, code: str, limit: int = 40) ->
     content_set = set(content)
     if len(content) < MIN_CONTENT_WORDS:
         return []  # too short a title for "near-identical" to mean anything
-    # A qualifying title misses at most NEAR_TITLE_WORDS of the m rarest content words, so it holds at least
-    # m - NEAR_TITLE_WORDS of them: count hits over those posting lists.
-    rarest = sorted(content, key=lambda w: len(postings[w]))[: NEAR_TITLE_WORDS + 2]
-    hits: Counter[str] = Counter()
+    rarest = sorted(content, key=lambda w: len(postings[w]))[: MAX_CONTENT_DIFFERENCE + 1]
+    candidates: set[str] = set()
     for word in rarest:
-        hits.update(postings[word])
-    need = len(rarest) - NEAR_TITLE_WORDS
-    candidates = [c for c, n in hits.items() if n >= need]
+        candidates.update(postings[word])
     category = code[:3]
     scored = []
     for other in candidates:
