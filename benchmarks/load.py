@@ -121,7 +121,7 @@ def _start_server(workers: int | None, extra: list[str]) -> tuple[subprocess.Pop
         cmd += ["--workers", str(workers)]
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
     base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 120
+    deadline = time.monotonic() + 300  # a loaded 2-core machine: workers each open the KB
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             raise SystemExit(f"server exited: {proc.stderr.read().decode()[-2000:] if proc.stderr else ''}")
@@ -135,7 +135,7 @@ def _start_server(workers: int | None, extra: list[str]) -> tuple[subprocess.Pop
             pass
         time.sleep(0.3)
     os.killpg(proc.pid, signal.SIGTERM)
-    raise SystemExit("server did not start in 120 s")
+    raise SystemExit("server did not start in 300 s")
 
 
 def main() -> None:

@@ -6,6 +6,7 @@ import json
 
 from typer.testing import CliRunner
 
+from hccguide.claims.drg import add_ms_drg
 from hccguide.cli import app
 from hccguide.codes.pages import code_page
 from hccguide.kb.open import KB
@@ -46,7 +47,8 @@ def test_code_json_parses_and_equals_the_library(app_kb: KB) -> None:
     result = runner.invoke(app, ["code", "L97.904", "--json", "--fy", "2026", "--payment-year", "2026"], env=ENV)
     assert result.exit_code == 0, result.output
     parsed = json.loads(result.stdout)
-    expected = json.loads(json.dumps(code_page(app_kb, "L97.904", fy=2026, payment_year=2026), default=str))
+    page = add_ms_drg(code_page(app_kb, "L97.904", fy=2026, payment_year=2026))  # with its MS-DRG section
+    expected = json.loads(json.dumps(page, default=str))
     assert parsed == expected
 
 

@@ -25,6 +25,7 @@ import re
 from datetime import date
 from typing import Annotated, Any
 
+from annotated_types import Ge, Le
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, StrictInt, ValidationError
 
 from hccguide.errors import BadDate, BadInput, UnknownPaymentYear
@@ -129,9 +130,11 @@ class ScoreRequest(BaseModel):
     new_enrollee: StrictBool = Field(False, description="new enrollee")
     esrd: StrictBool = Field(False, description="ESRD: scored with the CMS-HCC ESRD V24 model")
     snp: StrictBool = Field(False, description="C-SNP member (SNP new enrollee table)")
-    graft_months: WholeInt | None = Field(
-        None, ge=GRAFT_MONTHS_MIN, le=GRAFT_MONTHS_MAX,
-        description="ESRD: months since a kidney transplant (none = dialysis)",
+    graft_months: Annotated[StrictInt, Ge(GRAFT_MONTHS_MIN), Le(GRAFT_MONTHS_MAX), BeforeValidator(_whole)] | None = (
+        Field(
+            None,
+            description="ESRD: months since a kidney transplant (none = dialysis)",
+        )
     )
     low_income: StrictBool = Field(False, description="RxHCC: low-income subsidy")
     dx: list[Annotated[str, Field(max_length=CODE_MAX_CHARS)] | DxEntry] = Field(
@@ -275,7 +278,12 @@ def form_int(text: str | None, field: str) -> int | None:
     sign = -1 if t.startswith("-") else 1
     digits = t.removeprefix("-")
     if not (digits.isascii() and digits.isdigit()) or len(digits) > 9:
-        raise BadInput(f"{field} must be a whole number", field=field, value=safe_value(text), fix=_FIXES.get(field))
+        raise BadInput(
+            f"{field.replace('_', ' ')} must be a whole number",
+            field=field,
+            value=safe_value(text),
+            fix=_FIXES.get(field),
+        )
     return sign * int(digits)
 
 

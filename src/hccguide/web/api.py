@@ -39,10 +39,9 @@ def get_code(
 ) -> dict:
     """Exactly `hccguide.codes.pages.code_page(kb, code, fy, payment_year)`: any spelling of the code
     (M87.352, m87352)."""
-    from hccguide.claims.drg import add_ms_drg  # the MS-DRG section (claims layer, issue 16)
-    from hccguide.codes.pages import code_page
+    from hccguide.web.cache import code_page_answer  # code_page + its MS-DRG section (claims layer, issue 16)
 
-    return add_ms_drg(code_page(shared_kb(), code, fy=fy, payment_year=payment_year))
+    return code_page_answer(shared_kb(), code, fy, payment_year)
 
 
 # ---------------------------------------------------------------------------------------------------- RAF score
@@ -74,8 +73,8 @@ def get_search(
     """Exactly `hccguide.search.query.search(kb, q, ...)`: {"results": [{"code", "title", "billable", "v28_hcc",
     ...}], "kb": {"release_id", ...}, "code_set", ...}."""
     from hccguide.errors import BadInput
-    from hccguide.search.query import search
+    from hccguide.web.cache import search_answer
 
     if hcc is not None and not hcc.strip():
         raise BadInput("hcc names a model; leave it out for no filter", field="hcc", value=hcc, fix="e.g. hcc=V28")
-    return search(shared_kb(), q, limit=limit, billable=billable, hcc=hcc, chapter=chapter, fy=fy)
+    return search_answer(shared_kb(), q, limit=limit, billable=billable, hcc=hcc, chapter=chapter, fy=fy)

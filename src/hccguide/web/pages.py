@@ -127,13 +127,10 @@ def code_page_html(
     request: Request, code: str, fy: int | None = Query(None), payment_year: int | None = Query(None)
 ) -> HTMLResponse:
     """The code page for people: the same dict as `GET /api/codes/{code}`, laid out like docs/code-page.md."""
-    from hccguide.codes.pages import code_page
+    from hccguide.web.cache import code_page_answer  # code_page + its MS-DRG section (claims layer, issue 16)
 
     kb = shared_kb()
-    page = code_page(kb, code, fy=fy, payment_year=payment_year)
-    from hccguide.claims.drg import add_ms_drg  # the MS-DRG section (claims layer, issue 16)
-
-    page = add_ms_drg(page)
+    page = code_page_answer(kb, code, fy, payment_year)
     context: dict[str, Any] = {
         "page": page,
         "fy": fy,
@@ -242,7 +239,7 @@ def search_page(
     """Search results without JavaScript: `/search?q=chf+exacerbation` (bookmarkable, shareable). The same answer
     as GET /api/search; a bad value is shown next to its field (HTTP 422) with the form kept."""
     from hccguide.raf.request import form_int
-    from hccguide.search.query import search
+    from hccguide.web.cache import search_answer
 
     kb = shared_kb()
     form = {"q": q, "limit": limit, "billable": billable.lower() in _TRUE, "fy": fy}
@@ -252,7 +249,7 @@ def search_page(
         try:
             n = form_int(limit, "limit") or 25
             year = form_int(fy, "fy")
-            answer = search(kb, q, limit=n, billable=form["billable"], fy=year)
+            answer = search_answer(kb, q, limit=n, billable=form["billable"], fy=year)
         except HccguideError as exc:
             errors[exc.field or "q"] = exc.to_dict()["error"]
     context = {"form": form, "answer": answer, "errors": errors, "code_sets": kb.code_sets}
