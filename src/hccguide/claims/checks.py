@@ -117,12 +117,13 @@ f_excl AS (
   FROM xe JOIN dk db ON db.ck = xe.ck
   WHERE db.code >= xe.lo AND db.code <= xe.hi AND db.code <> xe.code
   GROUP BY xe.ck, least(xe.code, db.code), greatest(xe.code, db.code)),
-mf AS MATERIALIZED (SELECT d.*, m.open FROM dk d JOIN ref_manif m ON m.code_set = d.cs AND m.code = d.code),
+mf AS MATERIALIZED (
+  SELECT d.*, m.open, m.manifestation FROM dk d JOIN ref_manif m ON m.code_set = d.cs AND m.code = d.code),
 f_mfirst AS (
   SELECT ck, pos, 'manifestation_first' AS rule, NULL AS severity, [dotc(code)] AS codes,
     dotc(code) || ' is a manifestation code (Code first the underlying condition): it is never listed first'
     AS message
-  FROM mf WHERE pos = 0),
+  FROM mf WHERE pos = 0 AND manifestation),
 cf_ok AS (
   SELECT DISTINCT m.ck, m.pos FROM mf m
   JOIN dk b ON b.ck = m.ck AND b.pos <> m.pos

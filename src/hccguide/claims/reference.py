@@ -17,8 +17,10 @@ Every row comes from a KB table (kb/schema.sql) or a rule data file of this pack
   data file, read here so both use one list).
 - From the tabular notes (KB ``notes``, own and inherited: the code's ancestors, then its block, then its chapter,
   ICD-10-CM Guidelines I.A): ``ref_excl(code_set, code, lo, hi, origin)`` every Excludes1 reference as a code range;
-  ``ref_manif(code_set, code, open)`` manifestation codes (title "in diseases classified elsewhere", or a Code first
-  note "underlying ..." on the code or an ancestor; open = the Code first list says "such as" or names no code) and
+  ``ref_manif(code_set, code, open, manifestation)`` codes that need their underlying condition coded first (title
+  "in (other) diseases classified elsewhere", or a Code first note "(the) underlying ..." on the code or an
+  ancestor; open = the Code first list says "such as" or names no code; manifestation = the title form, the
+  etiology/manifestation convention of Guidelines I.A.13, never first-listed) and
   ``ref_cf(code_set, code, lo, hi)`` their Code first references; ``ref_ua(code_set, code, note_id, lo, hi, text)``
   the Use additional code notes that name the codes to add and match ``required_additional.csv``.
 
@@ -42,6 +44,7 @@ from hccguide.icd10 import undot
 from hccguide.kb.open import KB
 
 MEMO = "claims.reference"
+_ELSEWHERE = re.compile(r"\bin (other )?diseases classified elsewhere", re.IGNORECASE)
 _UNDERLYING = re.compile(r"^(the )?underlying", re.IGNORECASE)
 _REF_CODE = re.compile(r"[A-Z][0-9A-Z]{2}(?:\.[0-9A-Z]{1,4})?")
 
@@ -201,7 +204,7 @@ def _note_tables(kb: KB) -> dict[str, pa.Table]:
         return parsed[key]
 
     excl: dict[str, list] = {"code_set": [], "code": [], "lo": [], "hi": [], "origin": []}
-    manif: dict[str, list] = {"code_set": [], "code": [], "open": []}
+    manif: dict[str, list] = {"code_set": [], "code": [], "open": [], "manifestation": []}
     cf: dict[str, list] = {"code_set": [], "code": [], "lo": [], "hi": []}
     ua: dict[str, list] = {"code_set": [], "code": [], "note_id": [], "lo": [], "hi": [], "text": []}
     for code_set, code, title, block_id, chapter in codes:
@@ -224,9 +227,9 @@ def _note_tables(kb: KB) -> dict[str, pa.Table]:
                             for col, v in zip(ua, (code_set, code, note_id, lo, hi, text), strict=True):
                                 ua[col].append(v)
         underlying = any(_UNDERLYING.match(t.strip()) for t, _r in code_first)
-        if "classified elsewhere" in title.lower() or underlying:
+        if _ELSEWHERE.search(title) or underlying:
             is_open = not code_first or any(not r or "such as" in t.lower() or "underlying" in t for t, r in code_first)
-            for col, v in zip(manif, (code_set, code, is_open), strict=True):
+            for col, v in zip(manif, (code_set, code, is_open, bool(_ELSEWHERE.search(title))), strict=True):
                 manif[col].append(v)
             for text, refs in code_first:
                 for ref in refs:
@@ -235,7 +238,13 @@ def _note_tables(kb: KB) -> dict[str, pa.Table]:
                             cf[col].append(v)
     return {
         "ref_excl": pa.table(excl),
-        "ref_manif": pa.table({**manif, "open": pa.array(manif["open"], pa.bool_())}),
+        "ref_manif": pa.table(
+            {
+                **manif,
+                "open": pa.array(manif["open"], pa.bool_()),
+                "manifestation": pa.array(manif["manifestation"], pa.bool_()),
+            }
+        ),
         "ref_cf": pa.table(cf),
         "ref_ua": pa.table(ua),
     }
