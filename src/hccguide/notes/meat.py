@@ -27,6 +27,8 @@ from hccguide.notes.rules import Rules
 from hccguide.notes.sections import ENCOUNTER_SECTIONS
 
 _SENT = re.compile(r"(?<=[.?!;])\s+(?=[A-Z0-9#*•\-(])|\n")
+_WRAPPED = re.compile(r"(?:[a-z][a-z0-9]*|,)[ \t]*$")
+_LOWER_START = re.compile(r"[ \t]*[a-z]")
 _CLAUSE = re.compile(r",\s+|;\s*|\s+-\s+|:\s+|\.\s+|\s*\|\s*")
 _BULLET = re.compile(r"\s*(?:\d{1,2}[.)]|#|-|\*|•|[a-z][.)])?\s*", re.IGNORECASE)
 _JOINED = re.compile(r"[\s,]*(?:and|with|or|&|/)?[\s,]*", re.IGNORECASE)
@@ -51,9 +53,14 @@ class Clause:
 
 
 def sentences_of(text: str) -> list[tuple[int, int]]:
-    """(start, end) of each sentence: lines, split after '.', '?', '!' or ';' before a capital, digit or bullet."""
+    """(start, end) of each sentence: split after '.', '?', '!' or ';' before a capital, digit or bullet, and at
+    line breaks, except where a hard-wrapped sentence goes on (the line ends in a lower-case word or a comma and the
+    next line starts in lower case, as the spaCy splitter of sections.py decides)."""
     out, pos = [], 0
     for m in _SENT.finditer(text):
+        if m.group(0) == "\n" and _WRAPPED.search(text, max(0, m.start() - 40), m.start()) \
+                and _LOWER_START.match(text, m.end()):
+            continue
         if m.start() > pos:
             out.append((pos, m.start()))
         pos = m.end()
@@ -240,9 +247,15 @@ def link_clauses(
                         break
                     group.insert(0, m)
                 targets = [m[2] for m in group]
-                if len(targets) > 1:  # several conditions before the clause: keep those it is evidence for
-                    fits = _evidence_targets(text[cl.start:cl.end], targets, codes, rules)
-                    targets = fits or targets
+                # keep the conditions the clause is evidence for; if it is evidence only for another present
+                # condition of the note ('CKD 3 who presents with dyspnea and edema'), that one
+                seg = text[cl.start:cl.end]
+                fits = _evidence_targets(seg, targets, codes, rules)
+                if fits:
+                    targets = fits
+                elif cl.element in ("monitor", "evaluate"):
+                    elsewhere = _evidence_targets(seg, [i for i in range(len(codes)) if present[i]], codes, rules)
+                    targets = elsewhere or targets
             if inside:  # the clause starts with the condition's own words: the evidence starts after them
                 start = max(m[1] for m in inside)
                 while start < cl.end and text[start] in " ,:-\t":

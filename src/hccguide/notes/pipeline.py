@@ -55,9 +55,10 @@ _LEFT = re.compile(
     r"severe|moderate|mild|recurrent|uncontrolled|seropositive|seronegative|left|right|bilateral|late onset|"
     r"type (?:1|2|i|ii|one|two)|stage (?:[1-5][ab]?|i{1,3}v?|iv|v)|systolic|diastolic|combined|end stage|"
     r"essential|primary|secondary|obstructive|diabetic|alcoholic|hypertensive|ischemic|dilated|vascular)"
-    r"[\s,-]+)+$", re.IGNORECASE)
+    r"[ \t-]+)+$", re.IGNORECASE)
 _RIGHT = re.compile(
-    r"^(?:\s*,?\s*(?:stage|class|grade|type|nyha class)\s*(?:[1-5][ab]?|i{1,3}v?|iv|v)\b"
+    r"^(?:\s*,?\s*(?:stage|class|grade|nyha class)\s*(?:[1-5][ab]?|i{1,3}v?|iv|v)\b"
+    r"|\s+type\s*(?:[12]|i{1,2})\b"
     r"|\s+(?:[1-5][ab]?|iii|ii|iv|i)\b(?!\s*(?:mg|mcg|%|/|\.\d|x\b|times|years?|months?|days?|lb|units?))"
     r"|\s*,?\s*(?:left|right|bilateral)(?:\s+(?:side|sided))?\b"
     r"|\s*,?\s*(?:recurrent|single episode|in (?:partial |full |early |sustained )?remission|mild|moderate|"
@@ -371,11 +372,19 @@ def check_note(
     groups: dict[str, list[tuple[RawMention, list[dict], list[str]]]] = {}
     for item in coded:
         groups.setdefault(item[1][0]["code"], []).append(item)
-    for code in list(groups):
-        if _vague(titles.get(code, "")):
-            better = [c for c in groups if c != code and c[:3] == code[:3] and not _vague(titles.get(c, ""))]
+    def specificity(code: str) -> tuple[bool, bool, int]:
+        return (not _vague(titles.get(code, "")), not code.endswith("9"), len(code))
+
+    def present(code: str) -> bool:
+        return any(m.assertion == "present" for m, _, _ in groups[code])
+
+    for code in sorted(groups, key=specificity):
+        if code in groups and _vague(titles.get(code, "")):
+            # a negated 'no retinopathy' never makes the diabetes 'with retinopathy'
+            better = [c for c in groups if c != code and c[:3] == code[:3] and specificity(c) > specificity(code)
+                      and (present(c) or not present(code))]
             if better:
-                groups[better[0]].extend(groups.pop(code))
+                groups[max(better, key=specificity)].extend(groups.pop(code))
     # one condition written twice at two specificities ('chronic diastolic heart failure' in the HPI, 'acute on
     # chronic diastolic heart failure' in the plan): the plan's words win. Not for categories whose codes coexist
     # (diabetes complications E08-E13, sequelae I69, ulcer sites L89/L97).
@@ -441,7 +450,8 @@ def _condition(code: str, items: list[tuple[RawMention, list[dict], list[str]]],
     # main mention: a present one in the assessment/plan, else the first present one, else the first
     main = next((x for x in present if x.section in ("assessment_plan", "hospital_course")), None) or \
         (present[0] if present else mentions[0])
-    best = next(res for m, res, _ in items if m.start == main.start and m.end == main.end)
+    best = next((res for _, res, _ in items if res[0]["code"] == code), None) or \
+        next(res for m, res, _ in items if m.start == main.start and m.end == main.end)
     codes = [CodeChoice(code=best[0]["code"], title=best[0]["title"], why=f"search: {main.text!r}")]
     alternatives = [CodeChoice(code=r["code"], title=r["title"], why="search") for r in best[1:4]]
     queries = sorted({q for _, _, qs in items for q in qs})
