@@ -106,7 +106,7 @@ f_sex AS (
   FROM dk d JOIN ref_sex s ON s.code = d.code AND d.dos BETWEEN s.first_day AND s.last_day
   WHERE d.sex IN ('M', 'F') AND d.sex <> s.sex_allowed),
 xe AS MATERIALIZED (
-  SELECT da.ck, da.pos, da.code, e.lo, e.hi, e.origin
+  SELECT da.ck, da.pos, da.code, e.lo, e.hi, e.origin, e.title_pattern
   FROM dk da JOIN ref_excl e ON e.code_set = da.cs AND e.code = da.code),
 f_excl AS (
   SELECT xe.ck, max(greatest(xe.pos, db.pos)) AS pos, 'excludes1' AS rule, NULL AS severity,
@@ -115,7 +115,9 @@ f_excl AS (
     || ' exclude each other (Excludes1 at ' || string_agg(DISTINCT xe.origin, ', ' ORDER BY xe.origin)
     || '): they are not coded together; keep the one the record supports' AS message
   FROM xe JOIN dk db ON db.ck = xe.ck
+  LEFT JOIN ref_code t ON t.code_set = db.cs AND t.code = db.code
   WHERE db.code >= xe.lo AND db.code <= xe.hi AND db.code <> xe.code
+    AND (xe.title_pattern IS NULL OR regexp_matches(lower(coalesce(t.title, '')), xe.title_pattern))
   GROUP BY xe.ck, least(xe.code, db.code), greatest(xe.code, db.code)),
 mf AS MATERIALIZED (
   SELECT d.*, m.open, m.manifestation FROM dk d JOIN ref_manif m ON m.code_set = d.cs AND m.code = d.code),

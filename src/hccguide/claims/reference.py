@@ -122,6 +122,26 @@ def ref_ranges(ref: str, text: str, categories: list[str]) -> tuple[list[tuple[s
     return [(c + first, c + last + "~") for c in cats], True
 
 
+# Words a title may use for the condition an Excludes1 note names after "with" ("diverticular disease with
+# hemorrhage (K57.-)": K57.31 says "with bleeding"). Same meaning, tabular wording.
+WITH_SYNONYMS = {"hemorrhage": ("hemorrhage", "bleeding"), "bleeding": ("bleeding", "hemorrhage")}
+
+
+def with_pattern(ref: str, text: str) -> str | None:
+    """For an Excludes1 reference to a whole category or range whose note describes it "<condition> with <word>"
+    ("diverticular disease with hemorrhage (K57.-)"), a regular expression (RE2, lower case) a code's title must match
+    to be excluded: 'with' then, within three words, the word or a synonym. None when the reference names a code or
+    the note has no such qualifier (every code of the reference is excluded)."""
+    if not (ref.rstrip().endswith("-") or re.search(r"[0-9A-Z]-[A-Z]", ref)):
+        return None
+    before = text.split("(" + ref)[0] if "(" + ref in text else text.split("(")[0]
+    m = re.search(r"\bwith\s+([a-z]+)", before.lower())
+    if not m or m.group(1) in ("or", "and", "other", "unspecified"):
+        return None
+    words = WITH_SYNONYMS.get(m.group(1), (m.group(1),))
+    return r"\bwith( \w+){0,3} (" + "|".join(words) + r")"
+
+
 def references(kb: KB) -> References:
     """The reference database of this KB release (built on first use, ~5 s; memoized on the KB handle)."""
     return kb.memo((MEMO,), lambda: _build(kb))
@@ -203,7 +223,7 @@ def _note_tables(kb: KB) -> dict[str, pa.Table]:
             parsed[key] = ref_ranges(ref, text, categories[code_set])
         return parsed[key]
 
-    excl: dict[str, list] = {"code_set": [], "code": [], "lo": [], "hi": [], "origin": []}
+    excl: dict[str, list] = {"code_set": [], "code": [], "lo": [], "hi": [], "origin": [], "title_pattern": []}
     manif: dict[str, list] = {"code_set": [], "code": [], "open": [], "manifestation": []}
     cf: dict[str, list] = {"code_set": [], "code": [], "lo": [], "hi": []}
     ua: dict[str, list] = {"code_set": [], "code": [], "note_id": [], "lo": [], "hi": [], "text": []}
@@ -215,8 +235,9 @@ def _note_tables(kb: KB) -> dict[str, pa.Table]:
             for _t, _s, text, refs in notes.get((code_set, key, "excludes1"), []):
                 for ref in refs:
                     found, exact = ranges(code_set, ref, text)
+                    pattern = with_pattern(ref, text)
                     for lo, hi in found if exact else []:  # a qualifier we cannot apply: no pair is claimed
-                        for col, v in zip(excl, (code_set, code, lo, hi, label), strict=True):
+                        for col, v in zip(excl, (code_set, code, lo, hi, label, pattern), strict=True):
                             excl[col].append(v)
             code_first += [(text, refs) for _t, _s, text, refs in notes.get((code_set, key, "code_first"), [])]
             for _t, seq, text, refs in notes.get((code_set, key, "use_additional_code"), []):
