@@ -130,7 +130,7 @@ CASES: list[tuple[str, Callable[[Path], Path], tuple, str]] = [
             (
                 "member_id,age,sex,graft_months\n"
                 f"{SECRET}1,72.5,F,\n{SECRET}2,1e2,F,\n{SECRET}3,true,M,\n{SECRET}4,-5,M,\n{SECRET}5,200,F,\n"
-                f"{SECRET}6,70,F,4.5\n{SECRET}7,70,F,99999\n{SECRET}8,70,F,\n"
+                f"{SECRET}6,70,F,4.5\n{SECRET}7,70,F,99999\n{SECRET}8,70,F,\n{SECRET}9,72.0,F,4.0\n"
             ).encode(),
         ),
         (
@@ -143,8 +143,8 @@ CASES: list[tuple[str, Callable[[Path], Path], tuple, str]] = [
             },
             None,
         ),
-        "integers only (72.5 and 1e2 used to be rounded to 73 and 100), booleans are not numbers, bounds of "
-        "raf/request.py",
+        "integers only (72.5 and 1e2 used to be rounded to 73 and 100; 72.0 is 72, as in the API), booleans are not "
+        "numbers, bounds of raf/request.py",
     ),
 ]
 

@@ -2,8 +2,8 @@
 rejected), as SQL statements run unchanged by DuckDB and transpiled for Spark.
 
 Rules (one set with the one-member path and the API, raf/request.py):
-- integers only: `age` and `graft_months` are whole numbers written as digits ("72.5", "1e2", "true" are rejects
-  naming the field), within raf.request's bounds (AGE_MIN..AGE_MAX, GRAFT_MONTHS_MIN..GRAFT_MONTHS_MAX);
+- integers only: `age` and `graft_months` are whole numbers written as digits ("72" or "72.0"; "72.5", "1e2",
+  "true" are rejects naming the field, never rounded), within raf.request's bounds (AGE_MIN..AGE_MAX, GRAFT_MONTHS_MIN..GRAFT_MONTHS_MAX);
 - dual status and sex codes: raf/member_codes.csv (rules.py), the same table segments.py reads;
 - each reject names its field (age, graft_months, date_of_birth, ...) and the raw value of that field;
 - `row_number`: the physical line of a CSV file as an editor shows it (header = line 1; blank and unreadable lines
@@ -44,13 +44,16 @@ DX_COLUMNS = ("member_id", "dx_code", "date_of_service", "cpt_hcpcs", "bill_type
 REQUIRED_MEMBER = ("member_id", "sex")
 REQUIRED_DX = ("member_id", "dx_code")
 
-WHOLE = "'^-?[0-9]+$'"  # a whole number written as digits (no decimals, exponent or boolean)
+# A whole number written with digits, as the API reads JSON (raf/request.py: 72 and 72.0 are the integer 72; 72.5,
+# 1e2 and true are not numbers of years). No backslash, so the pattern reads the same in DuckDB and Spark SQL.
+WHOLE = "'^-?[0-9]+([.]0+)?$'"
 
 
 def _whole_sql(raw: str) -> str:
-    """The integer of a raw text column when it is written as a whole number, else NULL (BIGINT, so that a huge
-    value is out of bounds rather than NULL)."""
-    return f"CASE WHEN regexp_matches(trim({raw}), {WHOLE}) THEN TRY_CAST(trim({raw}) AS BIGINT) END"
+    """The integer of a raw text column when it is written as a whole number ('72', '72.0'), else NULL (BIGINT, so
+    that a huge value is out of bounds rather than NULL)."""
+    t = f"trim({raw})"
+    return f"CASE WHEN regexp_matches({t}, {WHOLE}) THEN TRY_CAST(regexp_replace({t}, '[.]0+$', '') AS BIGINT) END"
 
 
 def member_checks(when_sql: str, esrd_unavailable: str | None = None) -> list[tuple[str, str, str]]:
