@@ -129,7 +129,7 @@ def build_pipeline(kb: KB, code_set: str) -> NotePipeline:
     lexicon, tokens = cached_lexicon(
         kb, code_set, lambda phrases: [[t.text for t in d] for d in nlp.tokenizer.pipe(phrases)])
     matcher = PhraseIndex(tokens)
-    sectionizer = Sectionizer(nlp, rules=None, require_start_line=True)
+    sectionizer = Sectionizer(nlp, rules=None, require_start_line=True, span_attrs=None)
     sectionizer.add(section_rules(rules.sections, nlp))
     context = ConText(nlp, rules=None, max_scope=None)
     context.add([
