@@ -1,7 +1,8 @@
 """The curated synonym and abbreviation table (`search/synonyms.csv`), loaded and validated at start.
 
 Columns: term, expansion, kind, note. `kind` is one of:
-- abbreviation / lay / old_term / clinical: query side. When the words of `term` occur in a query, `expansion` is
+- abbreviation / lay / old_term / clinical / organism: query side ('organism': organism names and abbreviations,
+  strep -> streptococcus, H. flu -> hemophilus influenzae, GBS -> streptococcus group B; issue 14). When the words of `term` occur in a query, `expansion` is
   an alternative wording of that part of the query (the original words stay an alternative too). Several rows may
   share a term (CHF -> congestive heart failure; CHF -> heart failure).
 - variant: a spelling variant of one word, replaced on both sides (index and query) before stemming
