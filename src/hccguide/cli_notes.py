@@ -53,7 +53,8 @@ def note_cmd(
     text = _read_note(file)
     member = None
     if age is not None or sex:
-        member = {"age": age, "sex": sex, "dual_status": dual, "orec": orec, "lti": lti, "new_enrollee": new_enrollee}
+        member = {k: v for k, v in {"age": age, "sex": sex, "dual_status": dual, "orec": orec, "lti": lti,
+                                    "new_enrollee": new_enrollee}.items() if v is not None}
     result = check_note(open_kb(), text, date_of_service=_day(date_of_service), payment_year=payment_year,
                         member=member)
     if as_json:

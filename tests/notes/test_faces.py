@@ -73,6 +73,9 @@ def test_api_notes(base_url: str, caplog: pytest.LogCaptureFixture) -> None:
     big = httpx.post(f"{base_url}/api/notes", content=json.dumps({"text": word * 100_000}),
                      headers={"content-type": "application/json"}, timeout=30)
     assert big.status_code == 413 and "error" in big.json() and word not in big.text
+    no_sex = httpx.post(f"{base_url}/api/notes", json={"text": "A/P: COPD - stable.", "member": {"age": 70}},
+                        timeout=30)  # the schema says what `score` needs: age and sex
+    assert no_sex.status_code == 422 and "sex" in (no_sex.json()["error"]["field"] or "")
     assert word not in caplog.text and "MBR-778899" not in caplog.text
 
 

@@ -7,7 +7,18 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt
+
+from hccguide.raf.request import (
+    AGE_MAX,
+    AGE_MIN,
+    DUAL_PATTERN,
+    GRAFT_MONTHS_MAX,
+    GRAFT_MONTHS_MIN,
+    MODEL_CHOICES,
+    OREC_PATTERN,
+    SEX_PATTERN,
+)
 
 Assertion = Literal["present", "negated", "historical", "hypothetical", "family"]
 Element = Literal["monitor", "evaluate", "assess", "treat"]
@@ -104,23 +115,25 @@ class NoteResult(BaseModel):
 
 
 class NoteMember(BaseModel):
-    """Demographics for the risk score of the supported codes (as `hccguide score` takes them). Other keys (a
-    member id, a name) are ignored and never echoed."""
+    """Demographics for the risk score of the supported codes, with the rules of `hccguide score`
+    (raf/request.py: the same patterns and bounds; age and sex are required). Other keys (a member id, a name) are
+    ignored and never echoed."""
 
     model_config = ConfigDict(extra="ignore")
 
-    model: str = Field("V28", description="risk model: V28, V24, ESRD-V24, RxHCC-V08")
-    age: int | None = Field(None, ge=0, le=125, description="whole years on February 1 of the payment year")
-    date_of_birth: str | None = Field(None, description="YYYY-MM-DD, instead of age")
-    sex: str | None = Field(None, pattern="^[MFmf12]$", description="M or F")
-    dual_status: str | None = Field(None, max_length=8, description="CMS dual code 00..10, or non / partial / full")
-    orec: str | None = Field(None, max_length=1, description="original reason for entitlement 0..3")
-    lti: bool = Field(False, description="long-term institutional")
-    new_enrollee: bool = Field(False, description="new enrollee")
-    esrd: bool = Field(False, description="ESRD (scored with the ESRD model)")
-    snp: bool = Field(False, description="C-SNP member")
-    graft_months: int | None = Field(None, ge=0, le=1000, description="ESRD: months since a kidney transplant")
-    low_income: bool = Field(False, description="RxHCC: low-income subsidy")
+    model: str = Field("V28", description="risk model", json_schema_extra={"enum": list(MODEL_CHOICES)})
+    age: StrictInt = Field(..., ge=AGE_MIN, le=AGE_MAX, description="whole years on February 1 of the payment year")
+    sex: str = Field(..., pattern=SEX_PATTERN, description="M or F (CMS 1 = M, 2 = F)")
+    dual_status: str | None = Field(None, pattern=DUAL_PATTERN, description="CMS dual status code 00..10, or non / "
+                                    "partial / full; default non")
+    orec: str | None = Field(None, pattern=OREC_PATTERN, description="original reason for entitlement 0..3")
+    lti: StrictBool = Field(False, description="long-term institutional")
+    new_enrollee: StrictBool = Field(False, description="new enrollee")
+    esrd: StrictBool = Field(False, description="ESRD (scored with the ESRD model)")
+    snp: StrictBool = Field(False, description="C-SNP member")
+    graft_months: StrictInt | None = Field(None, ge=GRAFT_MONTHS_MIN, le=GRAFT_MONTHS_MAX,
+                                           description="ESRD: months since a kidney transplant")
+    low_income: StrictBool = Field(False, description="RxHCC: low-income subsidy")
 
     def score_fields(self) -> dict:
         """The fields `raf.request.ScoreRequest` takes (None values left out)."""
