@@ -127,9 +127,11 @@ def _start_server(workers: int | None, extra: list[str]) -> tuple[subprocess.Pop
             raise SystemExit(f"server exited: {proc.stderr.read().decode()[-2000:] if proc.stderr else ''}")
         try:
             if httpx.get(base + "/healthz", timeout=1).status_code == 200:
-                # let the cache warm-up thread finish before measuring
-                for path in ("/api/codes/E11.9", "/api/search?q=copd"):
-                    httpx.get(base + path, timeout=60)
+                # load the code store and search index of every worker before measuring (each worker answers some)
+                with httpx.Client(timeout=600) as warm:
+                    for _ in range(2 * (workers or 1)):
+                        for path in ("/api/codes/E11.9", "/api/search?q=copd"):
+                            warm.get(base + path, headers={"connection": "close"})
                 return proc, base
         except httpx.HTTPError:
             pass

@@ -1,7 +1,8 @@
 """Every `hccguide` command shown in README.md and docs/*.md runs and succeeds (docs are tested).
 
-Commands are the lines of fenced code blocks that start with `uv run hccguide` or `hccguide`; `serve` (a server)
-and `kb add` (downloads or needs a folder; tested in tests/kb) are listed but not run here, nor are usage
+Commands are the lines of fenced code blocks that start with `uv run hccguide` or `hccguide`; `serve` (a server),
+`kb add` (downloads or needs a folder; tested in tests/kb) and the batch verbs (`score-batch`, `note-batch`: they
+need input files) are listed but not run here, nor are usage
 synopses (lines with `[--option]` or `|`).
 """
 
@@ -17,7 +18,7 @@ from typer.testing import CliRunner
 from hccguide.cli import app
 
 ROOT = Path(__file__).parents[1]
-NOT_RUN = ("serve", "kb add", "score-batch")
+NOT_RUN = ("serve", "kb add", "score-batch", "note-batch")  # batch verbs need input files
 
 
 def _doc_commands() -> list[tuple[str, str]]:
