@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 from typing import Any
 
 import pytest
@@ -376,8 +377,13 @@ def test_an_internal_error_is_generic_and_logs_no_value(caplog: pytest.LogCaptur
         sent.append(message)
 
     scope = {"type": "http", "method": "POST", "path": "/api/score", "headers": [], "query_string": b""}
+    # In its own thread: the session's Playwright browser keeps an event loop running in the main thread.
+    runner = threading.Thread(
+        target=lambda: asyncio.run(Guard(broken, api_key=None, max_body_bytes=1000)(scope, receive, send))
+    )
     with caplog.at_level(logging.ERROR, logger="hccguide.web"):
-        asyncio.run(Guard(broken, api_key=None, max_body_bytes=1000)(scope, receive, send))
+        runner.start()
+        runner.join(timeout=30)
     assert sent[0]["status"] == 500
     body = json.loads(b"".join(m.get("body", b"") for m in sent[1:]))
     assert body["error"]["code"] == "internal_error" and "1EG4" not in json.dumps(body)
