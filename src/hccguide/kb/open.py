@@ -108,8 +108,23 @@ def open_kb(path: Path | None = None, *, build_if_missing: bool = False) -> KB:
             fix="run `hccguide kb build`",
         )
     con = duckdb.connect(str(path), read_only=True)
-    row = con.execute("SELECT release_id, default_code_set, code_sets, payment_years FROM release").fetchone()
+    row = con.execute(
+        "SELECT release_id, default_code_set, code_sets, payment_years, schema_version FROM release"
+    ).fetchone()
     assert row is not None
+    if row[4] != releases.SCHEMA_VERSION:
+        con.close()
+        if build_if_missing:
+            from hccguide.kb.build import build
+
+            return open_kb(build(), build_if_missing=False)
+        raise KnowledgeBaseMissing(
+            f"the knowledge base was built by another hccguide version (schema {row[4]}, "
+            f"this version reads schema {releases.SCHEMA_VERSION})",
+            field="kb",
+            value=str(path),
+            fix="run `hccguide kb build` to build the current release",
+        )
     return KB(Path(path), con, row[0], row[1], list(row[2]), list(row[3]))
 
 
