@@ -291,11 +291,24 @@ def _search(kb: KB, query: str, fy: int, payment_year: int) -> list[dict]:
 
     def run() -> list[dict]:
         try:
-            found = search(kb, query[:200], limit=4, billable=True, fy=fy, payment_year=payment_year)
+            found = search(kb, query[:200], limit=4, fy=fy, payment_year=payment_year)
         except BadInput:
             return []
-        return [{"code": r["code"], "title": r["title"], "notes": found.get("notes", [])}
-                for r in found["results"] if r.get("billable")]
+        # A header that ranks first stands for its first billable choice (search orders the choices, the
+        # unspecified one first): "breast cancer" -> C50 -> C50.x, never a lower-ranked billable code of
+        # another category (C44.501, skin of breast) that a billable-only search would put first.
+        out: list[dict] = []
+        for r in found["results"]:
+            if r.get("billable"):
+                pick = {"code": r["code"], "title": r["title"]}
+            else:
+                choices = [c for c in r.get("choices") or [] if not c.get("needs_7th_character")]
+                if not choices:
+                    continue
+                pick = {"code": choices[0]["code"], "title": choices[0]["title"]}
+            if all(o["code"] != pick["code"] for o in out):
+                out.append({**pick, "notes": found.get("notes", [])})
+        return out[:4]
 
     return kb.memo(("notes.search", query.lower(), fy, payment_year), run)
 
