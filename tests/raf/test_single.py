@@ -7,11 +7,12 @@ from pathlib import Path
 
 import pytest
 
+from hccguide.cli_render import score_text
 from hccguide.errors import BadInput, UnknownModel, UnknownPaymentYear
 from hccguide.raf.segments import Member
 from hccguide.raf.steps import round_cms
 from hccguide.raf.tables import payment_year_constants
-from hccguide.raf.trace import render_text, score_member
+from hccguide.raf.trace import score_member
 
 CASES = list(csv.DictReader((Path(__file__).parent / "cases.csv").open(encoding="utf-8")))
 
@@ -60,7 +61,7 @@ def test_worked_example_numbers(kb) -> None:
     assert d["defaults"] == ["orec defaulted to 0 (old age)"]
     assert [h["hcc"] for h in d["hccs"]] == ["37", "226", "327"]
     assert {i["name"] for i in d["interactions"]} == {"DIABETES_HF_V28", "HF_KIDNEY_V28"}
-    text = "\n".join(render_text(r))
+    text = "\n".join(score_text(r))
     assert "CNA_HCC226" in text and "segment CNA" in text
 
 
