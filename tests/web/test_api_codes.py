@@ -143,6 +143,18 @@ def test_kb_route_still_answers(client: TestClient, app_kb: KB) -> None:
     assert body["payment_years"] == app_kb.payment_years
 
 
+def test_kb_route_is_documented_by_its_model(client: TestClient) -> None:
+    """GET /api/kb declares KbInfo (kb/info.py): OpenAPI shows its fields, and every source row has its sha256."""
+    spec = client.get("/openapi.json").json()
+    ok = spec["paths"]["/api/kb"]["get"]["responses"]["200"]["content"]["application/json"]["schema"]
+    assert ok["$ref"].endswith("/KbInfo")
+    fields = spec["components"]["schemas"]["SourceInfo"]["properties"]
+    assert {"source_key", "sha256", "official_release", "loaded_into"} <= set(fields)
+    body = client.get("/api/kb").json()
+    assert body["sources"] and all(len(s["sha256"]) == 64 for s in body["sources"])
+    assert {c["code_set"] for c in body["code_sets"]} >= {"FY2026", "FY2027"}
+
+
 def test_openapi_documents_the_code_route(client: TestClient) -> None:
     spec = client.get("/openapi.json").json()
     op = spec["paths"]["/api/codes/{code}"]["get"]

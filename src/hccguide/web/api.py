@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Query
 
 from hccguide.codes.page_model import CodePage
-from hccguide.kb.info import kb_info
+from hccguide.kb.info import KbInfo, kb_info
 from hccguide.kb.open import shared_kb
 from hccguide.raf.request import ScoreRequest
 from hccguide.raf.result import ScoreResponse
@@ -17,7 +17,8 @@ router = APIRouter(prefix="/api", tags=["api"])
 Q_PATTERN = r"[^\s\x1c-\x1f][\s\S]*[^\s\x1c-\x1f]"
 
 
-@router.get("/kb", summary="The knowledge base release: id, code sets, payment years and every source file")
+@router.get("/kb", summary="The knowledge base release: id, code sets, payment years and every source file",
+            response_model=KbInfo)
 def get_kb() -> dict:
     return kb_info()
 
