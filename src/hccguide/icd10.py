@@ -24,6 +24,12 @@ CODE_SHAPE = re.compile(r"^[A-Z][0-9A-Z][0-9A-Z][0-9A-Z]{0,4}$")
 DOTTED_SHAPE = re.compile(r"^[A-Z][0-9A-Z][0-9A-Z](\.[0-9A-Z]{1,4})?$")
 # The same shape inside free text (word-bounded, dotted or not), for note and claim readers.
 CODE_IN_TEXT = re.compile(r"\b[A-Z][0-9][0-9A-Z](?:\.?[0-9A-Z]{1,4})?\b|\bQA1(?:\.?[0-9A-Z]{1,4})?\b")
+# A code, category or header as the tabular prints it inside an instructional note: dotted or a bare category,
+# maybe followed by the '-' of "code further" ('I96', 'I70.23-', 'L89.-', 'E11.621'); group 1 is the code. Stricter
+# than CODE_IN_TEXT (no undotted codes), so words such as 'G6PD' in a note are not taken for codes.
+CODE_IN_TABULAR_NOTE = re.compile(
+    r"(?<![\w.])([A-Z][0-9][0-9A-Z](?:\.[0-9A-Z]{1,4})?|QA1(?:\.[0-9A-Z]{1,4})?)(?=\.?-|[^\w]|$)"
+)
 
 
 def undot(code: str) -> str:

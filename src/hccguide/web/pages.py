@@ -13,6 +13,7 @@ from markupsafe import Markup, escape
 
 from hccguide.cli_render import NOTE_HEADINGS, hcc_name
 from hccguide.errors import HccguideError
+from hccguide.icd10 import CODE_IN_TABULAR_NOTE
 from hccguide.kb.open import shared_kb
 
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
@@ -21,8 +22,6 @@ router = APIRouter(include_in_schema=False)
 # Note types in tabular order with the heading a coder reads (defined once in cli_render.NOTE_HEADINGS).
 NOTE_TYPES: dict[str, str] = {k: f"{h} ({meaning})" if meaning else h for k, (h, meaning) in NOTE_HEADINGS.items()}
 
-# A code, category or header written inside a tabular note: 'I96', 'I70.23-', 'L89.-', 'E11.621'.
-_CODE_IN_TEXT = re.compile(r"(?<![\w.])([A-Z][0-9][0-9A-Z](?:\.[0-9A-Z]{1,4})?)(?=\.?-|[^\w]|$)")
 
 
 def release_id() -> str | None:
@@ -37,7 +36,7 @@ def link_codes(text: str) -> Markup:
     """Escape a tabular note and link every code written in it to its code page."""
     out: list[str] = []
     last = 0
-    for m in _CODE_IN_TEXT.finditer(text):
+    for m in CODE_IN_TABULAR_NOTE.finditer(text):
         code = m.group(1)
         out.append(str(escape(text[last : m.start()])))
         out.append(f'<a href="/codes/{escape(code)}">{escape(code)}</a>')
