@@ -114,12 +114,22 @@ def test_fy2027_notes_are_the_fy2026_notes(kb: KB) -> None:
     assert new_nodes[0]["n"] == 0
 
 
+# Deleted in FY2027 with no code beneath or beside them in the addenda: CDC's conversion table (not loaded) names
+# the successor; hccguide says so instead of guessing one from titles.
+NO_SUCCESSOR_IN_ADDENDA = {"S23420A", "S23420D", "S23420S"}
+
+
 def test_thirty_deleted_codes_say_what_replaced_them(kb: KB) -> None:
     deleted = deleted_codes(kb, "FY2027")
     assert len(deleted) == 30
     for code in deleted:
         change = change_of(kb, code, "FY2027")
-        assert change is not None and change.replaced_by, code
+        assert change is not None, code
+        if code in NO_SUCCESSOR_IN_ADDENDA:
+            assert (change.replaced_by, change.how) == ([], None), code
+            assert "conversion table" in change.message and "no code" in change.message, code
+            continue
+        assert change.replaced_by, code
         assert all(b.title and b.code in change.message for b in change.replaced_by), code
 
 
@@ -128,7 +138,6 @@ def test_thirty_deleted_codes_say_what_replaced_them(kb: KB) -> None:
     [
         ("I42.0", "now_header", "I42.00", "billable -> header: the codes beneath"),
         ("T52.8X1A", "expanded", "T52.811A", "T52.8X deleted, T52.81/82/89 added: the placeholder X filled"),
-        ("S23.420A", "title_match", "S43.60XA", "deleted, nothing beneath: a labelled title match"),
     ],
 )
 def test_replacement_rules(kb: KB, code: str, how: str, first: str, why: str) -> None:

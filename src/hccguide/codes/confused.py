@@ -22,6 +22,7 @@ from collections import Counter
 
 from hccguide.codes.meat import axis_labels, differing_axes, word_difference, word_distance
 from hccguide.codes.store import CodeStore, code_store
+from hccguide.icd10 import undot
 from hccguide.kb.open import KB
 
 CONFUSABLE_LIMIT = 12  # "at most about ten" (issue 17)
@@ -213,7 +214,7 @@ def excludes_targets(store: CodeStore, row: dict, rules: list[dict]) -> list[dic
                 continue
             code = named[0]
             seen.add(code)
-            target = store.codes[(row["code_set"], code.replace(".", ""))]
+            target = store.codes[(row["code_set"], undot(code))]
             where = "this code" if note["own"] else note["from"]
             if note["type"] == "excludes1":
                 reason = f"Excludes1 at {where}: never reported together with this code"

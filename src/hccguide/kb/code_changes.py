@@ -1,7 +1,7 @@
 """What a code set changed for one code, and what replaced a deleted code, with titles.
 
 Source: the KB `code_changes` table (CDC FY2027 order addenda, vendored: sources/files.py VENDORED) and the `codes`
-of the code set. For a code deleted in a code set (`change_of(kb, "S23.420A", "FY2027")`) the replacement is, in
+of the code set. For a code deleted in a code set (`change_of(kb, "T52.8X1A", "FY2027")`) the replacement is, in
 this order (the first rule that finds codes wins; `how` says which):
 
 1. 'now_header': the code is a header in the new code set; its billable codes beneath replace it
@@ -9,16 +9,15 @@ this order (the first rule that finds codes wins; `how` says which):
 2. 'expanded': an ancestor was deleted and new codes added beside it: the new codes of the same length under the
    nearest surviving ancestor that equal the deleted code at every position but its placeholder X
    (T52.8X1A -> T52.811A, T52.821A, T52.891A; T52.8X- -> T52.81-, T52.82-, T52.89-).
-3. 'title_match': none of those (S23.420A, deleted without a code beneath it): billable codes of the same chapter
-   whose title has every word of the deleted title outside parentheses (S43.60XA..S43.62XA "Sprain of ...
-   sternoclavicular joint, initial encounter"). A suggestion by title, not an official conversion; the page says so.
+When neither finds a code (S23.420A/D/S: deleted, nothing beneath, no sibling added), `replaced_by` is empty and the
+message says the addenda name no successor: the official one is in CDC's conversion table, which the KB does not
+load. No successor is guessed from titles (a figure we cannot trace to an official file stays empty).
 
 Results are pydantic models; the in-memory tables are memoized on the KB handle (key prefix "kb.code_changes").
 """
 
 from __future__ import annotations
 
-import re
 from collections import defaultdict
 
 from pydantic import BaseModel, Field
@@ -27,8 +26,6 @@ from hccguide.icd10 import dot, normalize_code
 from hccguide.kb.open import KB
 
 MEMO = "kb.code_changes"
-_WORD = re.compile(r"[a-z0-9]+")
-_STOP = {"of", "and", "or", "the", "with", "without", "in", "to", "by", "a", "an", "due", "other", "unspecified"}
 
 
 class CodeBrief(BaseModel):
@@ -47,7 +44,7 @@ class CodeChange(BaseModel):
     previous_title: str | None = Field(None, description="'revised': the title before")
     replaced_by: list[CodeBrief] = Field(default_factory=list, description="deleted/now_header: codes that replace it")
     how: str | None = Field(
-        None, description="how replaced_by was found: 'now_header' | 'expanded' | 'title_match' | None (nothing)"
+        None, description="how replaced_by was found: 'now_header' | 'expanded' | None (nothing found)"
     )
     message: str = Field(description="one sentence for a coder, with the replacing codes and titles")
     headline: str = Field(description="the sentence without the list ('I42.0 is a header in FY2027 -> use:')")
@@ -73,15 +70,10 @@ def _brief(row: dict) -> CodeBrief:
     return CodeBrief(code=row["code_dotted"], title=row["title"], billable=row["billable"])
 
 
-def _words(title: str) -> set[str]:
-    return set(_WORD.findall(re.sub(r"\([^)]*\)", " ", title.lower()))) - _STOP
-
-
-def replacements(kb: KB, code: str, code_set: str, title: str = "") -> tuple[list[CodeBrief], str | None]:
+def replacements(kb: KB, code: str, code_set: str) -> tuple[list[CodeBrief], str | None]:
     """(codes of `code_set` that replace `code`, how) by the rules of the module docstring; ([], None) if none.
 
-    `code` may be a header or a billable code, deleted in `code_set` or a header there; `title` is its old title
-    (for the title match)."""
+    `code` may be a header or a billable code, deleted in `code_set` or a header there."""
     raw = normalize_code(code)
     _, all_codes = _tables(kb)
     codes = all_codes.get(code_set, {})
@@ -101,16 +93,6 @@ def replacements(kb: KB, code: str, code_set: str, title: str = "") -> tuple[lis
         ]
         if found:
             return [_brief(r) for r in sorted(found, key=lambda r: r["code"])], "expanded"
-    words = _words(title)
-    if words:
-        chapter = codes[raw[:3]]["chapter"] if raw[:3] in codes else None
-        found = [
-            r
-            for r in codes.values()
-            if r["billable"] and (chapter is None or r["chapter"] == chapter) and words <= _words(r["title"])
-        ]
-        if found:
-            return [_brief(r) for r in sorted(found, key=lambda r: r["code"])[:12]], "title_match"
     return [], None
 
 
@@ -126,18 +108,17 @@ def change_of(kb: KB, code: str, code_set: str) -> CodeChange | None:
     replaced: list[CodeBrief] = []
     how = None
     if row["change"] in ("deleted", "now_header"):
-        replaced, how = replacements(kb, raw, code_set, row["title"])
+        replaced, how = replacements(kb, raw, code_set)
     listing = "; ".join(f"{b.code} {b.title}" for b in replaced)
     if row["change"] == "deleted":
-        if how == "title_match":
-            message = (
-                f"{dot(raw)} was deleted in {code_set}; the addenda add no code in its place. Codes whose {code_set} "
-                f"title names the same condition (a title match, not an official conversion): {listing}."
-            )
-        elif replaced:
+        if replaced:
             message = f"{dot(raw)} was deleted in {code_set}; replaced by {listing}."
         else:
-            message = f"{dot(raw)} was deleted in {code_set}; the addenda name no replacement."
+            message = (
+                f"{dot(raw)} was deleted in {code_set}; the addenda add no code beneath or beside it. The official "
+                f"successor is in CDC's {code_set} conversion table, which hccguide does not load: search the "
+                f"{code_set} code set for the condition."
+            )
     elif row["change"] == "now_header":
         message = f"{dot(raw)} is a header from {code_set} on (not billable); use a code beneath it: {listing}."
     elif row["change"] == "revised":
@@ -147,7 +128,7 @@ def change_of(kb: KB, code: str, code_set: str) -> CodeChange | None:
     else:
         message = f"{dot(raw)} is billable from {code_set} on."
     headline = message.split(":")[0] + ":" if replaced else message
-    if row["change"] == "deleted" and replaced and how != "title_match":
+    if row["change"] == "deleted" and replaced:
         headline = f"{dot(raw)} deleted in {code_set} → replaced by:"
     return CodeChange(
         headline=headline,

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from pydantic import BaseModel, Field
 
 from hccguide.errors import BadInput
-from hccguide.icd10 import dot, normalize_code
+from hccguide.icd10 import dot, normalize_code, undot
 from hccguide.kb.code_changes import CodeBrief, replacements
 from hccguide.kb.open import KB
 from hccguide.sources.cdc_index_tables import COLUMN_HEADS, COLUMNS
@@ -123,7 +123,7 @@ def _resolve(kb: KB, code_set: str) -> _Resolved:
                 note = f"{dot(c['code'])} is not a {code_set} code (the table is the April 2026 edition)" + (
                     f"; {code_set} codes: {', '.join(o.code for o in offered)}" if offered else ""
                 )
-                leads_to = [c["code"]] + [o.code.replace(".", "") for o in offered]
+                leads_to = [c["code"]] + [undot(o.code) for o in offered]
             path = list(term["path"])
             rows[key] = IndexRow(
                 table=c["table_name"],
@@ -176,7 +176,7 @@ def index_table_rows(kb: KB, code: str, code_set: str | None = None, limit: int 
                 keys.add(key)
     rows = resolved.rows
     ordered = sorted(
-        keys, key=lambda k: (rows[k].code.replace(".", "") != raw, len(rows[k].path), TABLES.index(k[0]), k[1], k[2])
+        keys, key=lambda k: (undot(rows[k].code) != raw, len(rows[k].path), TABLES.index(k[0]), k[1], k[2])
     )
     return [resolved.rows[k] for k in ordered[:limit]], len(ordered)
 

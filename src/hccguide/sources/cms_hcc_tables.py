@@ -20,6 +20,7 @@ import csv
 from collections import Counter
 from dataclasses import dataclass
 
+from hccguide.icd10 import undot
 from hccguide.sources.files import SourceFile, package_file
 
 
@@ -99,7 +100,7 @@ def read_dx_to_cc(year: int, source: SourceFile) -> list[dict]:
             {
                 "payment_year": year,
                 "model": model.model,
-                "code": row["diagnosis_code"].replace(".", "").upper(),
+                "code": undot(row["diagnosis_code"]),
                 "cc": row["cc"],
                 "source_key": source.source_key,
             }
@@ -258,7 +259,7 @@ def read_dx_edits(source: SourceFile) -> list[dict]:
         out.append(
             {
                 "model": model.model,
-                "code": row["icd10"].replace(".", "").upper(),
+                "code": undot(row["icd10"]),
                 "edit_type": row["edit_type"],
                 "sex": num(row["sex"]),
                 "age_min": num(row["age_min"]),
