@@ -44,6 +44,10 @@ def note_cmd(
     orec: Annotated[str | None, typer.Option(help="Original reason for entitlement 0..3.")] = None,
     lti: Annotated[bool, typer.Option("--lti", help="Long-term institutional.")] = False,
     new_enrollee: Annotated[bool, typer.Option("--new-enrollee", help="New enrollee.")] = False,
+    setting: Annotated[
+        str, typer.Option("--setting", help="outpatient (default) or inpatient: an uncertain diagnosis ('probable', "
+                          "'rule out') is coded only inpatient (ICD-10-CM Guidelines II.H vs IV.H).")
+    ] = "outpatient",
 ) -> None:
     """Check a note: conditions, assertion, codes, HCCs, MEAT evidence with spans, support and provider queries."""
     from hccguide.kb.open import open_kb
@@ -56,7 +60,7 @@ def note_cmd(
         member = {k: v for k, v in {"age": age, "sex": sex, "dual_status": dual, "orec": orec, "lti": lti,
                                     "new_enrollee": new_enrollee}.items() if v is not None}
     result = check_note(open_kb(), text, date_of_service=_day(date_of_service), payment_year=payment_year,
-                        member=member)
+                        member=member, setting=setting)
     if as_json:
         emit_json(result.model_dump(mode="json"))
         return

@@ -100,7 +100,8 @@ def evaluate_notes(kb: KB, folder: Path) -> dict:
         counts[key] = [0, 0, 0]
     notes = load_gold(folder)
     for _name, text, gold in notes:
-        result = check_note(kb, text, date_of_service=gold["date_of_service"], payment_year=gold.get("payment_year"))
+        result = check_note(kb, text, date_of_service=gold["date_of_service"], payment_year=gold.get("payment_year"),
+                            setting=gold.get("setting", "outpatient"))
         score_note(result, gold, counts)
     per_class = {k: {"correct": v[0], "matched": v[1], "gold": v[2],
                      "accuracy": round(v[0] / v[1], 4) if v[1] else None} for k, v in counts["assertion"].items()}

@@ -22,6 +22,7 @@ from __future__ import annotations
 import bisect
 import re
 from dataclasses import dataclass
+from itertools import pairwise
 
 from hccguide.notes.rules import Rules
 from hccguide.notes.sections import ENCOUNTER_SECTIONS
@@ -36,6 +37,8 @@ _JOINED = re.compile(r"[\s,]*(?:and|with|or|&|/)?[\s,]*", re.IGNORECASE)
 _CUT = re.compile(r"(on|continue[sd]?|start(ed)?|increase[sd]?|decrease[sd]?|resume[sd]?|hold|refer)\b",
                   re.IGNORECASE)
 _PROBLEM_SECTIONS = frozenset({"assessment_plan", "hospital_course", None})
+# a problem line that is only a heading: no sentence or clause inside, short
+_HEADING = re.compile(r"[^\n.;:]{2,90}?[:.]?[ \t]*")
 
 
 @dataclass(frozen=True)
@@ -108,8 +111,11 @@ def clauses_of(text: str, sections: list[tuple[str, int, int, int]], rules: Rule
                 if element == "none":
                     prev = None
                     continue
-                if prev is not None and prev.element == element and re.fullmatch(r"[,\s]*(and\s+)?",
-                                                                                 text[prev.end:p0]):
+                # neighbours of one element merge ('daily weights, strict I/O'), but not two treatments each with
+                # its own verb ('increase metformin to 1000 mg, start empagliflozin 10 mg')
+                own_verb = element == "treat" and t0 == p0 and _CUT.match(text, p0) is not None
+                if prev is not None and prev.element == element and not own_verb \
+                        and re.fullmatch(r"[,\s]*(and\s+)?", text[prev.end:p0]):
                     clause = Clause(prev.element, prev.start, p1, text[prev.start:p1], prev.trigger, prev.trigger_end,
                                     (s0, s1), section)
                     out[-1] = clause
@@ -200,13 +206,42 @@ def _problem_lines(text: str, mentions: list[tuple[int, int, int]], sections: li
         if cis:
             lines.append((a, b, cis))
     blocks = []
-    for k, (a, _b, cis) in enumerate(lines):
+    for k, (a, b, cis) in enumerate(lines):
         nxt = lines[k + 1][0] if k + 1 < len(lines) else len(text)
         blank = text.find("\n\n", a)
+        if blank == b and _HEADING.fullmatch(text, a, b):
+            # a problem heading alone on its line, its discussion in the paragraph below ('Heart failure' + blank
+            # line + 'She is more volume overloaded...'): the block is that paragraph
+            para = b
+            while para < len(text) and text[para] in " \t\r\n":
+                para += 1
+            blank = text.find("\n\n", para)
         end = min(nxt, blank if blank >= 0 else len(text))
         sec_end = next((e for _c, h0, _h1, e in sections if h0 <= a < e), len(text))
         blocks.append((a, min(end, sec_end), cis))
+    # a list of one-line problems ('1. CKD 3b - stable. Follow with nephrology.' then '2. ...'): the line after the
+    # last one ('Return in 3 months.') is about the visit, not the last problem
+    one_line = [text.find("\n", a) + 1 == e or text.find("\n", a) < 0 for a, e, _ in blocks[:-1]]
+    if len(one_line) >= 2 and all(one_line):
+        a, e, cis = blocks[-1]
+        line_end = text.find("\n", a)
+        blocks[-1] = (a, e if line_end < 0 else min(e, line_end), cis)
     return blocks
+
+
+def _narrow(text: str, group: list[tuple[int, int, int]], seg: str, codes: list[list[str]], rules: Rules
+            ) -> list[int]:
+    """The conditions of a group of mentions a clause belongs to: those it is evidence for (evidence.csv); else,
+    when the group is one condition written 'with' its complication ('type 2 diabetes with CKD 3b - not at goal'),
+    the first; else all of them ('diabetes and hypertension, stable')."""
+    targets = list(dict.fromkeys(m[2] for m in group))
+    fits = _evidence_targets(seg, targets, codes, rules)
+    if fits:
+        return fits
+    if len(group) > 1 and all(re.search(r"\b(with|w/)\b", text[x[1]:y[0]], re.IGNORECASE)
+                              for x, y in pairwise(group)):
+        return [group[0][2]]
+    return targets
 
 
 def _evidence_targets(seg: str, candidates: list[int], codes: list[list[str]], rules: Rules) -> list[int]:
@@ -253,7 +288,9 @@ def link_clauses(
                 fits = _evidence_targets(seg, targets, codes, rules)
                 if fits:
                     targets = fits
-                elif cl.element in ("monitor", "evaluate"):
+                elif len(group) > 1:
+                    targets = _narrow(text, group, seg, codes, rules)
+                if not fits and cl.element in ("monitor", "evaluate"):
                     elsewhere = _evidence_targets(seg, [i for i in range(len(codes)) if present[i]], codes, rules)
                     targets = elsewhere or targets
             if inside:  # the clause starts with the condition's own words: the evidence starts after them
@@ -274,7 +311,10 @@ def link_clauses(
         if not targets:
             block = next((b for b in blocks if b[0] <= cl.start < b[1]), None)
             if block:
-                targets = block[2]
+                line_end = text.find("\n", block[0])
+                title = sorted((m for m in mentions if block[0] <= m[0] < (line_end if line_end >= 0 else len(text))
+                                and m[2] in block[2]), key=lambda m: m[0])
+                targets = _narrow(text, title, text[cl.start:cl.end], codes, rules) if len(title) > 1 else block[2]
         if not targets:
             targets = _evidence_targets(text[cl.start:cl.end], [i for i in range(len(codes)) if present[i]], codes,
                                         rules)

@@ -110,6 +110,7 @@ class NoteResult(BaseModel):
     code_set: str = Field(..., description="ICD-10-CM code set of the date of service, e.g. 'FY2026'")
     payment_year: int = Field(..., description="CMS payment year of the HCCs")
     date_of_service: str | None = Field(None, description="YYYY-MM-DD as given")
+    setting: str = Field("outpatient", description="encounter setting the uncertain diagnoses were read in")
     sections: list[Span] = Field(default_factory=list, description="section headers found (text = category)")
     kb: dict = Field(default_factory=dict, description="knowledge base release stamp")
 
@@ -151,3 +152,7 @@ class NoteRequest(BaseModel):
     payment_year: int | None = Field(None, ge=2000, le=2100, description="CMS payment year of the HCCs (default: "
                                      "the year after the date of service, or the latest loaded)")
     member: NoteMember | None = Field(None, description="demographics: when given, the answer has the risk score")
+    setting: Literal["outpatient", "inpatient"] = Field(
+        "outpatient", description="encounter setting: an uncertain diagnosis ('probable', 'suspected', 'rule out') is "
+        "hypothetical outpatient (ICD-10-CM Official Guidelines IV.H; physician encounters, as risk adjustment reads "
+        "them) and coded as present inpatient (II.H, III.C)")

@@ -88,6 +88,12 @@ COEXISTING = frozenset({"E08", "E09", "E10", "E11", "E13", "I69", "L89", "L97", 
 ASSERTION_ORDER = ("negated", "family", "hypothetical", "historical")
 CATEGORY_TO_ASSERTION = {"NEGATED_EXISTENCE": "negated", "FAMILY": "family", "HYPOTHETICAL": "hypothetical",
                          "HISTORICAL": "historical"}
+# The encounter setting decides what an uncertain diagnosis ('probable', 'suspected', 'rule out': context.csv
+# category UNCERTAIN) is: outpatient and physician encounters never code it (ICD-10-CM Official Guidelines FY2026
+# Section IV.H; risk adjustment uses these rules for physician encounters); an inpatient discharge codes it as if
+# established (Sections II.H and III.C).
+SETTINGS = ("outpatient", "inpatient")
+UNCERTAIN_AS = {"outpatient": "hypothetical", "inpatient": None}
 
 # Conditions that ICD-10-CM links without the provider saying so (Guidelines FY2026 I.A.15 'with', I.C.9.a
 # hypertension), by code prefix. The combination code itself comes from search() (search/combinations.csv).
@@ -215,7 +221,8 @@ def _widen(text: str, start: int, end: int, sent_start: int, sent_end: int) -> t
     return start, end
 
 
-def _mentions(pipe: NotePipeline, text: str) -> tuple[list[RawMention], list[tuple[str, int, int, int]], Any]:
+def _mentions(pipe: NotePipeline, text: str, setting: str = "outpatient"
+              ) -> tuple[list[RawMention], list[tuple[str, int, int, int]], Any]:
     """Condition mentions with section and assertion; the sections as (category, title start, title end, body end)."""
     from spacy.util import filter_spans
 
@@ -235,7 +242,7 @@ def _mentions(pipe: NotePipeline, text: str) -> tuple[list[RawMention], list[tup
         s0, s1 = sent.start_char, sent.end_char
         start, end = _widen(text, ent.start_char, ent.end_char, s0, s1)
         section = ent._.section_category
-        assertion, trigger = _assertion_of(ent, doc)
+        assertion, trigger = _assertion_of(ent, doc, setting)
         if section in ("family_history", "psh") and assertion != "negated":
             assertion = "family" if section == "family_history" else "historical"
             trigger = _section_trigger(sections, start)
@@ -245,11 +252,12 @@ def _mentions(pipe: NotePipeline, text: str) -> tuple[list[RawMention], list[tup
     return out, sections, doc
 
 
-def _assertion_of(ent: Any, doc: Any) -> tuple[str, Span | None]:
-    """The ConText assertion of an entity (first of negated, family, hypothetical, historical) and its trigger."""
+def _assertion_of(ent: Any, doc: Any, setting: str = "outpatient") -> tuple[str, Span | None]:
+    """The ConText assertion of an entity (first of negated, family, hypothetical, historical) and its trigger;
+    an uncertain diagnosis is hypothetical in an outpatient setting and present in an inpatient one."""
     found: dict[str, Span] = {}
     for mod in ent._.modifiers:
-        a = CATEGORY_TO_ASSERTION.get(mod.category)
+        a = UNCERTAIN_AS[setting] if mod.category == "UNCERTAIN" else CATEGORY_TO_ASSERTION.get(mod.category)
         if a and a not in found:
             t = doc[mod.modifier_span[0]:mod.modifier_span[1]]
             found[a] = Span(text=t.text, start=t.start_char, end=t.end_char)
@@ -259,9 +267,10 @@ def _assertion_of(ent: Any, doc: Any) -> tuple[str, Span | None]:
     return "present", None
 
 
-def assert_spans(pipe: NotePipeline, text: str, spans: list[tuple[int, int]]) -> list[str]:
+def assert_spans(pipe: NotePipeline, text: str, spans: list[tuple[int, int]], setting: str = "outpatient"
+                 ) -> list[str]:
     """Assertion of given character spans of a text by our sentences, sections and ConText rules (the NegEx test
-    uses it with the annotated targets)."""
+    uses it with the annotated targets); `setting` as in `check_note`."""
     doc = split_sentences(pipe.nlp.make_doc(text))
     ents = [doc.char_span(a, b, label="CONDITION", alignment_mode="expand") for a, b in spans]
     doc.ents = [e for e in ents if e is not None]
@@ -269,7 +278,7 @@ def assert_spans(pipe: NotePipeline, text: str, spans: list[tuple[int, int]]) ->
     pipe.context(doc)
     out = []
     for ent in doc.ents:
-        assertion, _ = _assertion_of(ent, doc)
+        assertion, _ = _assertion_of(ent, doc, setting)
         section = ent._.section_category
         if section in ("family_history", "psh") and assertion != "negated":
             assertion = "family" if section == "family_history" else "historical"
@@ -339,18 +348,25 @@ def check_note(
     date_of_service: date | str | None = None,
     payment_year: int | None = None,
     member: dict | None = None,
+    setting: str = "outpatient",
 ) -> NoteResult:
     """Check one note. `date_of_service` (default today) picks the ICD-10-CM code set; `payment_year` (default the
     year after the date of service, or the latest the KB holds) the CMS-HCC mapping; `member` (age or
     date_of_birth, sex, dual_status, ... as `score` takes them) adds the risk score of the supported codes.
+    `setting` ('outpatient', the default, or 'inpatient') decides uncertain diagnoses ('probable', 'suspected',
+    'rule out'): hypothetical outpatient (ICD-10-CM Official Guidelines IV.H; physician encounters, as risk
+    adjustment reads them), present inpatient (II.H, III.C).
 
-    Raises BadInput (empty or over 200,000 characters; errors name the field, never the text), BadDate,
+    Raises BadInput (empty or over 200,000 characters, an unknown setting; errors name the field, never the text),
+    BadDate,
     UnknownFiscalYear (no code set for the date), UnknownPaymentYear."""
     if text is None or not text.strip():
         raise BadInput("the note is empty", field="text", value="", fix="paste the text of a clinical note")
     if len(text) > MAX_CHARS:
         raise BadInput(f"the note has {len(text)} characters; at most {MAX_CHARS} are accepted", field="text",
                        value=f"{len(text)} characters", fix="check one encounter note at a time")
+    if setting not in SETTINGS:
+        raise BadInput("unknown setting", field="setting", value=str(setting)[:40], fix="outpatient or inpatient")
     day = _as_date(date_of_service)
     fy = fiscal_year_of(day)
     code_set = code_set_of(day)
@@ -368,7 +384,7 @@ def check_note(
         raise UnknownPaymentYear(f"no CMS tables for payment year {payment_year}", field="payment_year",
                                  value=payment_year, fix="use one of " + ", ".join(map(str, kb.payment_years)))
     pipe = pipeline_for(kb, code_set)
-    raw, sections, _doc = _mentions(pipe, text)
+    raw, sections, _doc = _mentions(pipe, text, setting)
 
     # codes per mention
     coded: list[tuple[RawMention, list[dict], list[str]]] = []
@@ -427,7 +443,7 @@ def check_note(
     hccs = _note_hccs(kb, conditions, payment_year)
     score = _score(kb, conditions, payment_year, day, member) if member else None
     return NoteResult(conditions=conditions, hccs=hccs, score=score, code_set=code_set, payment_year=payment_year,
-                      date_of_service=day.isoformat(), kb=kb.stamp(),
+                      date_of_service=day.isoformat(), setting=setting, kb=kb.stamp(),
                       sections=[Span(text=c, start=a, end=b) for c, a, b, _ in sections if c])
 
 

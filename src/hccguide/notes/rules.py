@@ -29,7 +29,8 @@ SECTION_CATEGORIES = frozenset({
     "allergies", "ros", "exam", "objective", "results", "problem_list", "assessment_plan", "discharge_diagnoses",
     "hospital_course", "follow_up", "health_maintenance",
 })
-CONTEXT_CATEGORIES = frozenset({"NEGATED_EXISTENCE", "HISTORICAL", "HYPOTHETICAL", "FAMILY", "PSEUDO", "TERMINATE"})
+CONTEXT_CATEGORIES = frozenset({"NEGATED_EXISTENCE", "HISTORICAL", "HYPOTHETICAL", "UNCERTAIN", "FAMILY", "PSEUDO",
+                                "TERMINATE"})
 DIRECTIONS = frozenset({"FORWARD", "BACKWARD", "BIDIRECTIONAL", "PSEUDO", "TERMINATE"})
 ELEMENTS = frozenset({"monitor", "evaluate", "assess", "treat", "none"})  # none: a clause that is not evidence
 

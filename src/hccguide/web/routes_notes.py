@@ -39,7 +39,7 @@ EXAMPLE = """ASSESSMENT AND PLAN:
 )
 def post_notes(body: NoteRequest) -> NoteResult:
     return check_note(shared_kb(), body.text, date_of_service=body.date_of_service, payment_year=body.payment_year,
-                      member=body.member.model_dump() if body.member else None)
+                      member=body.member.model_dump() if body.member else None, setting=body.setting)
 
 
 def _page(request: Request, form: dict, result: NoteResult | None, error: str | None, status: int) -> HTMLResponse:

@@ -17,7 +17,7 @@ HERE = Path(__file__).parent
 EMPTY = {"monitor": [], "evaluate": [], "assess": [], "treat": []}
 
 
-def C(cid, mentions, assertion, codes, supported=False, **meat):  # noqa: N802, ANN001, ANN201
+def C(cid, mentions, assertion, codes, supported=False, **meat):
     return {"id": cid, "mentions": mentions, "assertion": assertion, "codes": codes, "supported": supported,
             "meat": {**EMPTY, **meat}}
 
