@@ -271,10 +271,30 @@ def link_clauses(
         clause = cl
         if any(cl.trigger_end <= m[0] <= cl.trigger_end + 3 for m in in_sent):
             continue  # 'AKI on CKD 4': the trigger word joins two conditions, it is not evidence
+        host = next((m for m in in_sent if m[0] <= cl.trigger < m[1]), None)
+        if host is not None:
+            # the trigger is a word of the condition itself ('ESRD on HD', 'COPD with acute exacerbation', 'reduced
+            # ejection fraction'): the evidence, if any, is in the words after the condition
+            rest = _segments(text, host[1], cl.end, rules) if host[1] < cl.end else []
+            rest = [p for p in rest if p[0] != "none" and text[host[1]:p[1]].strip(" ,:-\t") == ""]
+            if not rest:
+                continue
+            element, p0, p1, t0, t1 = rest[0]
+            cl = Clause(element, p0, p1, text[p0:p1], t0, t1, cl.sentence, cl.section)
+            clause = cl
         if before:
             inside = [m for m in before if m[1] > cl.start]
             if inside:
-                targets = [m[2] for m in inside]
+                # the clause starts with conditions ('hypertension and atrial fibrillation presents with dyspnea
+                # and orthopnea', the list begun in the clause before): those it is evidence for, else all
+                group = [before[-1]]
+                for m in reversed(before[:-1]):
+                    if not _JOINED.fullmatch(text[m[1]:group[0][0]]):
+                        break
+                    group.insert(0, m)
+                seg = text[max(m[1] for m in inside):cl.end]
+                fits = _evidence_targets(seg, [m[2] for m in group], codes, rules)
+                targets = fits or [m[2] for m in inside]
             else:  # the nearest mention and those joined to it by ',' 'and' 'with'
                 group = [before[-1]]
                 for m in reversed(before[:-1]):

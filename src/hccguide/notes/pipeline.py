@@ -396,6 +396,13 @@ def check_note(
             continue
         coded.append((m, results, queries))
 
+    # a status code written inside another condition's words ('ESRD on HD': Z99.2 inside the widened ESRD mention)
+    # is a qualifier of that condition, not a condition of its own
+    spans = [(m.start, m.end) for m, _, _ in coded]
+    coded = [(m, res, qs) for m, res, qs in coded
+             if not (res[0]["code"].startswith("Z") and any(a <= m.start and m.end <= b and (a, b) != (m.start, m.end)
+                                                           for a, b in spans))]
+
     # group mentions into conditions by code; an unspecified code of a category joins a specific one
     titles = {r["code"]: r["title"] for _, res, _ in coded for r in res}
     groups: dict[str, list[tuple[RawMention, list[dict], list[str]]]] = {}
