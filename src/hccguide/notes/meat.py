@@ -36,6 +36,8 @@ _JOINED = re.compile(r"[\s,]*(?:and|with|or|&|/)?[\s,]*", re.IGNORECASE)
 # a treatment verb that starts a new part of a clause ('at goal on atorvastatin')
 _CUT = re.compile(r"(on|continue[sd]?|start(ed)?|increase[sd]?|decrease[sd]?|resume[sd]?|hold|refer)\b",
                   re.IGNORECASE)
+_HOME = re.compile(r"\b(at home|home (readings?|log|checks?|bp|glucose|sugars?)|per (his |her )?log)\b",
+                   re.IGNORECASE)
 _PROBLEM_SECTIONS = frozenset({"assessment_plan", "hospital_course", None})
 # a problem line that is only a heading: no sentence or clause inside, short
 _HEADING = re.compile(r"[^\n.;:]{2,90}?[:.]?[ \t]*")
@@ -108,6 +110,8 @@ def clauses_of(text: str, sections: list[tuple[str, int, int, int]], rules: Rule
                 prev = None
                 continue
             for element, p0, p1, t0, t1 in parts:
+                if element == "evaluate" and _HOME.search(text, p0, p1):
+                    element = "monitor"  # a reading the patient took at home is Monitor, not a test of this visit
                 if element == "none":
                     prev = None
                     continue
@@ -232,22 +236,33 @@ def _problem_lines(text: str, mentions: list[tuple[int, int, int]], sections: li
 def _narrow(text: str, group: list[tuple[int, int, int]], seg: str, codes: list[list[str]], rules: Rules
             ) -> list[int]:
     """The conditions of a group of mentions a clause belongs to: those it is evidence for (evidence.csv); else,
-    when the group is one condition written 'with' its complication ('type 2 diabetes with CKD 3b - not at goal'),
-    the first; else all of them ('diabetes and hypertension, stable')."""
+    when the group is one condition written 'with', 'on' or 'due to' another ('type 2 diabetes with CKD 3b - not at
+    goal', 'AKI on CKD 4 - prerenal'), the first; else all of them ('diabetes and hypertension, stable')."""
     targets = list(dict.fromkeys(m[2] for m in group))
     fits = _evidence_targets(seg, targets, codes, rules)
     if fits:
         return fits
-    if len(group) > 1 and all(re.search(r"\b(with|w/)\b", text[x[1]:y[0]], re.IGNORECASE)
+    if len(group) > 1 and all(re.search(r"\b(with|w/|on|due to|secondary to|from|following)\b", text[x[1]:y[0]],
+                                        re.IGNORECASE)
                               for x, y in pairwise(group)):
         return [group[0][2]]
     return targets
 
 
 def _evidence_targets(seg: str, candidates: list[int], codes: list[list[str]], rules: Rules) -> list[int]:
-    """The candidate conditions a clause is evidence for (notes/rules/evidence.csv)."""
-    prefixes = [p for row in rules.evidence if row.pattern.search(seg) for p in row.codes]
-    return [i for i in candidates if any(c.startswith(p) for c in codes[i] for p in prefixes)]
+    """The candidate conditions a clause is evidence for (notes/rules/evidence.csv): for each row whose pattern is
+    in the clause, the candidates of its first code prefix that has any (a row lists its prefixes in priority
+    order: 'EF 35%' is heart failure's evidence before a cardiomyopathy's)."""
+    out: set[int] = set()
+    for row in rules.evidence:
+        if not row.pattern.search(seg):
+            continue
+        for p in row.codes:
+            hit = [i for i in candidates if any(c.startswith(p) for c in codes[i])]
+            if hit:
+                out.update(hit)
+                break
+    return [i for i in candidates if i in out]
 
 
 def link_clauses(

@@ -544,6 +544,7 @@ def _link_combinations(kb: KB, conditions: list[Condition], fy: int, payment_yea
         else:
             target.codes.append(choice)
 
+    _fold_dementia(kb, conditions, present, fy)
     for role, (words, suffix) in FOLD_INTO_DIABETES.items():
         other = by_role.get(role)
         if dm is None or other is None or dm.codes[0].code[:3] == "E08":
@@ -567,6 +568,35 @@ def _link_combinations(kb: KB, conditions: list[Condition], fy: int, payment_yea
             combine(htn, f"hypertension with {ckd_words}", "I12", replace=True)
         elif hf:
             combine(htn, "hypertension with heart failure", "I11.0", replace=True)
+
+
+# Diseases whose dementia is coded F02.- after them (ICD-10-CM Alphabetic Index 'Dementia, in (due to)';
+# Tabular F02 'Code first the underlying physiological condition'), by code prefix.
+DEMENTIA_CAUSES = ("G30", "G31.0", "G31.83", "G20", "G10", "G35", "B20")
+
+
+def _fold_dementia(kb: KB, conditions: list[Condition], present: list[Condition], fy: int) -> None:
+    """'Alzheimer's dementia' / 'dementia due to Alzheimer's disease': the dementia (coded F03.- alone) folds into
+    the underlying disease's condition as F02.- of the same severity and behaviour (F03.911 -> F02.811), the
+    disease's code first (Tabular F02 'Code first'; Guidelines I.A.13 etiology/manifestation)."""
+    cause = next((c for c in present if c.codes and c.codes[0].code.startswith(DEMENTIA_CAUSES)), None)
+    if cause is None:
+        return
+    for c in [c for c in present if c.codes and c.codes[0].code.startswith("F03.") and c in conditions]:
+        rest = c.codes[0].code[4:]
+        code = "F02." + ("8" if rest[:1] == "9" else rest[:1]) + rest[1:]
+        rows = kb.query("SELECT code_dotted, title FROM codes WHERE code_set = ? AND code = ? AND billable",
+                        [f"FY{fy}", undot(code)])
+        if not rows:
+            continue
+        if not any(cc.code.startswith("F02") for cc in cause.codes):
+            cause.codes.append(CodeChoice(code=rows[0]["code_dotted"], title=rows[0]["title"],
+                                          why=f"dementia due to {cause.codes[0].code} (Index 'Dementia, in'; "
+                                              "Tabular F02 code first the underlying condition)"))
+        cause.mentions = sorted(cause.mentions + c.mentions, key=lambda m: m.start)
+        for e in ELEMENTS:
+            getattr(cause.meat, e).extend(getattr(c.meat, e))
+        conditions.remove(c)
 
 
 def _add_meat(meat: Meat, clause: Clause) -> None:
