@@ -19,6 +19,18 @@ import tempfile
 import time
 from pathlib import Path
 
+# hccinfhir's calculate_raf keyword -> members-file column (docs/raf.md)
+PEER_ARGS = {
+    "age": "age",
+    "sex": "sex",
+    "dual_elgbl_cd": "dual_status",
+    "orec": "orec",
+    "crec": "crec",
+    "new_enrollee": "new_enrollee",
+    "snp": "snp",
+    "lti": "lti",
+}
+
 
 def child(kind: str, members: str, dx: str, out: str, threads: int) -> None:
     from hccguide.kb.open import open_kb
@@ -140,18 +152,7 @@ def main() -> None:
     rows = [dict(zip(cols, r, strict=True)) for r in sample]
     t = time.perf_counter()
     for x in rows:
-        calculate_raf(
-            dx.get(x["member_id"], []),
-            "CMS-HCC Model V28",
-            age=x["age"],
-            sex=x["sex"],
-            dual_elgbl_cd=x["dual_status"],
-            orec=x["orec"],
-            crec=x["crec"],
-            new_enrollee=x["new_enrollee"],
-            snp=x["snp"],
-            lti=x["lti"],
-        )
+        calculate_raf(dx.get(x["member_id"], []), "CMS-HCC Model V28", **{k: x[c] for k, c in PEER_ARGS.items()})
     peer_rate = len(rows) / (time.perf_counter() - t)
     print(
         f"hccinfhir 0.4.0 (1 core, {len(rows):,} members): {peer_rate:,.0f} members/s; "

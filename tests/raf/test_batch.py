@@ -15,9 +15,19 @@ from hccguide.cli import app
 from hccguide.raf.engine_duckdb import run_duckdb
 from hccguide.raf.segments import Member
 from hccguide.raf.synthetic import generate, write_files
-from hccguide.raf.trace import score_member
+from hccguide.raf.trace import score_member, score_parts
 
-COLS = "member_id, model, segment, risk_score, risk_score_normalized, risk_score_payment, hccs"
+# the score parts are compared too: batch SQL and trace.score_parts must split the raw score alike
+PARTS = ("demographic", "disease", "interaction", "count")
+COLS = "member_id, model, segment, risk_score, risk_score_normalized, risk_score_payment, hccs, " + ", ".join(
+    f"part_{p}" for p in PARTS
+)
+
+
+def _single(r) -> tuple:
+    parts = score_parts(r.main.factors)
+    head = (r.model, r.segment, r.risk_score, r.risk_score_normalized, r.risk_score_payment, r.hccs)
+    return (*head, *(parts[p] for p in PARTS))
 
 
 def _single_rows(kb, members: Path, diagnoses: Path, model: str, year: int) -> dict[str, tuple]:
@@ -37,7 +47,7 @@ def _single_rows(kb, members: Path, diagnoses: Path, model: str, year: int) -> d
             model=model,
             payment_year=year,
         )
-        out[mid] = (r.model, r.segment, r.risk_score, r.risk_score_normalized, r.risk_score_payment, r.hccs)
+        out[mid] = _single(r)
     return out
 
 
@@ -52,7 +62,7 @@ def test_batch_equals_single_on_10k_generated_members(kb, tmp_path: Path, model:
     assert res.members_scored == 10_000 and res.members_rejected == 0
     batch = {r[0]: tuple(r[1:]) for r in duckdb.sql(f"SELECT {COLS} FROM '{tmp_path / 's.parquet'}'").fetchall()}
     single = _single_rows(kb, m, d, model, year)
-    diff = [k for k in single if single[k] != (*batch[k][:5], list(batch[k][5]))]
+    diff = [k for k in single if single[k] != (*batch[k][:5], list(batch[k][5]), *batch[k][6:])]
     assert diff == [], [(k, single[k], batch[k]) for k in diff[:5]]
     assert {s for (_, s, *_rest) in single.values()} >= {
         "CNA",
@@ -141,14 +151,7 @@ def test_property_batch_equals_single(kb, tmp_path_factory, members) -> None:
     batch = {r[0]: tuple(r[1:]) for r in duckdb.sql(f"SELECT {COLS} FROM '{folder / 's.parquet'}'").fetchall()}
     for i, (m, ds) in enumerate(members):
         r = score_member(kb, Member(**m), ds)
-        assert batch[f"P{i}"] == (
-            r.model,
-            r.segment,
-            r.risk_score,
-            r.risk_score_normalized,
-            r.risk_score_payment,
-            r.hccs,
-        ), (m, ds)
+        assert batch[f"P{i}"] == _single(r), (m, ds)
 
 
 def test_rows_in_equal_rows_out_plus_rejected(kb, tmp_path: Path) -> None:
@@ -211,6 +214,7 @@ def test_score_batch_cli_with_column_map(kb_home, kb, tmp_path: Path) -> None:
         "risk_score_payment",
         "hccs",
         "kb_release",
+        *(f"part_{p}" for p in PARTS),
     ]
 
 

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-from pathlib import Path
-
 import pytest
 
 from hccguide.errors import UnknownModel
@@ -14,29 +11,12 @@ from hccguide.raf.segments import Member
 from hccguide.raf.tables import new_codes
 from hccguide.raf.trace import score_member
 
-CASES = list(csv.DictReader((Path(__file__).parent / "cases.csv").open(encoding="utf-8")))
 
-
-def _member(c: dict) -> Member:
-    return Member(
-        age=int(c["age"]),
-        sex=c["sex"],
-        dual_status=c["dual"],
-        orec=c["orec"],
-        lti=c["lti"] == "1",
-        new_enrollee=c["new_enrollee"] == "1",
-        esrd=c["esrd"] == "1",
-        snp=c["snp"] == "1",
-        graft_months=int(c["graft_months"]) if c["graft_months"] else None,
-    )
-
-
-@pytest.mark.parametrize("c", CASES, ids=[c["case"] for c in CASES])
-def test_parts_add_up_and_the_result_validates(kb, c: dict) -> None:
+def test_parts_add_up_and_the_result_validates(kb, hand_case) -> None:
     """Every hand-worked case: the four parts add up to the raw score, each part is the sum of its own kind of
     factor, and the JSON validates against ScoreResponse (why: the API declares it as response_model)."""
-    dx = [x for x in c["dx"].split(";") if x]
-    r = score_member(kb, _member(c), dx, model=c["model"], payment_year=int(c["payment_year"]))
+    c, member, dx = hand_case
+    r = score_member(kb, member, dx, model=c["model"], payment_year=int(c["payment_year"]))
     out = ScoreResponse.of(r)
     parts = out.score_parts
     assert round(parts.demographic + parts.disease + parts.interaction + parts.count, 3) == r.risk_score

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-from pathlib import Path
-
 import pytest
 
 from hccguide.cli_render import score_text
@@ -14,27 +11,10 @@ from hccguide.raf.steps import round_cms
 from hccguide.raf.tables import payment_year_constants
 from hccguide.raf.trace import score_member
 
-CASES = list(csv.DictReader((Path(__file__).parent / "cases.csv").open(encoding="utf-8")))
 
-
-def _member(c: dict) -> Member:
-    return Member(
-        age=int(c["age"]),
-        sex=c["sex"],
-        dual_status=c["dual"],
-        orec=c["orec"],
-        lti=c["lti"] == "1",
-        new_enrollee=c["new_enrollee"] == "1",
-        esrd=c["esrd"] == "1",
-        snp=c["snp"] == "1",
-        graft_months=int(c["graft_months"]) if c["graft_months"] else None,
-    )
-
-
-@pytest.mark.parametrize("c", CASES, ids=[c["case"] for c in CASES])
-def test_hand_worked_case(kb, c: dict) -> None:
-    dx = [x for x in c["dx"].split(";") if x]
-    r = score_member(kb, _member(c), dx, model=c["model"], payment_year=int(c["payment_year"]))
+def test_hand_worked_case(kb, hand_case) -> None:
+    c, member, dx = hand_case
+    r = score_member(kb, member, dx, model=c["model"], payment_year=int(c["payment_year"]))
     assert r.segment == c["segment"], c["why"]
     names = {f.name for f in r.main.factors}
     assert names == set(c["factors"].split()), c["why"]

@@ -24,9 +24,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
-import pyarrow as pa
 
 from hccguide.errors import BadInput
+from hccguide.raf.batch_rows import Rows
 
 PARQUET = (".parquet", ".pq")
 CSV_IN = (".csv", ".txt", ".gz")
@@ -137,6 +137,7 @@ class Source:
     kind: str
     unreadable: list[tuple[int, str, str]] = field(default_factory=list)  # (line, column, reason)
     skipped: list[int] = field(default_factory=list)  # sorted physical lines that hold no data row
+    types: dict[str, str] = field(default_factory=dict)  # standard column -> DuckDB type ('VARCHAR' for CSV)
 
     def line_of(self, rn: int) -> int:
         """Physical line of the data row numbered rn (= data ordinal + 1, the line it would be on with no skipped
@@ -215,10 +216,14 @@ def read_source(
         raise BadInput(f"{what} file {path.name!r} not found", field=what, value=str(path), fix="check the path")
     src = Source(path, what, kind)
     if kind == "parquet":
-        problem = _parquet_problem(path)
-        if problem:
-            raise BadInput(f"{what} file {path.name!r}: {problem}", field=what, value=str(path), fix="re-export it")
-        rel = con.read_parquet(str(path), file_row_number=True)
+        # footer and schema only: a page damaged past the footer is found when read (read_failure names its row group)
+        try:
+            rel = con.read_parquet(str(path), file_row_number=True)
+        except duckdb.Error:
+            problem = _parquet_problem(path) or "not a Parquet file or truncated (no valid footer)"
+            raise BadInput(
+                f"{what} file {path.name!r}: {problem}", field=what, value=str(path), fix="re-export it"
+            ) from None
         rn = duckdb.SQLExpression("file_row_number + 1")
     else:
         if path.stat().st_size == 0:
@@ -240,20 +245,17 @@ def read_source(
                 rejects_scan=f"{name}_scans",
             )
         except duckdb.Error as exc:
-            raise BadInput(
-                f"{what} file {path.name!r} cannot be read as CSV ({_kind_of(exc)})",
-                field=what,
-                value=str(path),
-                fix="save it as UTF-8 CSV with a header line",
-            ) from None
+            raise _unreadable_csv(what, path, exc) from None
         rn = duckdb.SQLExpression("row_number() OVER () + 1")  # header = line 1
     have = [c for c in rel.columns if c != "file_row_number"]
+    type_of = {c: str(t) for c, t in zip(rel.columns, rel.types, strict=True)}
     inverse = {v: k for k, v in column_map.items()}  # standard name -> user column
     exprs = [rn.alias("rn")]
     for c in columns:
         col = inverse.get(c, c)
         if col in have:
             exprs.append(duckdb.ColumnExpression(col).alias(c))
+            src.types[c] = type_of[col]
         elif c in required:
             raise BadInput(
                 f"{what} file {path.name!r} has no column {col!r} (line 1 names {len(have)} column(s))",
@@ -271,18 +273,45 @@ def read_source(
         con.execute(f"DROP TABLE IF EXISTS {view}")
         projected.create(view)  # materialized once: the CSV is parsed (and its bad lines collected) once
     except duckdb.Error as exc:
-        raise BadInput(
-            f"{what} file {path.name!r} cannot be read as CSV ({_kind_of(exc)})",
-            field=what,
-            value=str(path),
-            fix="save it as UTF-8 CSV with a header line",
-        ) from None
+        raise _unreadable_csv(what, path, exc) from None
     rows = con.execute(
         f"SELECT line, column_name, CAST(error_type AS VARCHAR) FROM {name}_errors ORDER BY line"
     ).fetchall()
     src.unreadable = [(int(r[0]), r[1], CSV_ERROR_WORDS.get(r[2], r[2].lower())) for r in rows]
     src.skipped = sorted(set(blank_lines(path)) | {r[0] for r in src.unreadable})
     return src
+
+
+def read_failure(sources: Iterable[Source], exc: Exception) -> BadInput | None:
+    """The readable error for a DuckDB error raised while the statements read the inputs: a Parquet file damaged
+    past its footer names its row group (checked only now, so that a sound file is read once), an I/O or format
+    error names the files; None for any other error (a defect, to be raised as is). DuckDB's message is not shown:
+    it can quote data."""
+    for s in sources:
+        if s.kind == "parquet":
+            problem = _parquet_problem(s.path)
+            if problem:
+                return BadInput(
+                    f"{s.what} file {s.path.name!r}: {problem}", field=s.what, value=str(s.path), fix="re-export it"
+                )
+    if isinstance(exc, duckdb.IOException | duckdb.InvalidInputException):
+        return BadInput(
+            f"an input file could not be read to the end ({type(exc).__name__})",
+            field="members",
+            value=[s.path.name for s in sources],
+            fix="re-export the files (Parquet or UTF-8 CSV with a header line)",
+        )
+    return None
+
+
+def _unreadable_csv(what: str, path: Path, exc: Exception) -> BadInput:
+    """The error for a CSV file DuckDB cannot read at all (its message is not shown: it can quote a row)."""
+    return BadInput(
+        f"{what} file {path.name!r} cannot be read as CSV ({_kind_of(exc)})",
+        field=what,
+        value=str(path),
+        fix="save it as UTF-8 CSV with a header line",
+    )
 
 
 def _kind_of(exc: Exception) -> str:
@@ -292,29 +321,32 @@ def _kind_of(exc: Exception) -> str:
     return type(exc).__name__ + (f" at line {m.group(1)}" if m else "")
 
 
-def unreadable_rows(sources: Iterable[Source]) -> pa.Table:
+REJECT_TYPES = [
+    ("source", "VARCHAR"),
+    ("row_number", "BIGINT"),
+    ("member_id", "VARCHAR"),
+    ("field", "VARCHAR"),
+    ("value", "VARCHAR"),
+    ("reason", "VARCHAR"),
+]
+
+
+def unreadable_rows(sources: Iterable[Source]) -> Rows:
     """The unreadable CSV lines as reject rows (source, row_number, member_id, field, value, reason)."""
-    rows = [(s.what, line, col, reason) for s in sources for line, col, reason in s.unreadable]
-    return pa.table(
-        {
-            "source": pa.array([r[0] for r in rows], pa.string()),
-            "row_number": pa.array([r[1] for r in rows], pa.int64()),
-            "member_id": pa.array([None] * len(rows), pa.string()),
-            "field": pa.array([r[2] for r in rows], pa.string()),
-            "value": pa.array([None] * len(rows), pa.string()),
-            "reason": pa.array([f"unreadable line: {r[3]}" for r in rows], pa.string()),
-        }
+    return Rows.of(
+        REJECT_TYPES,
+        (
+            (s.what, line, None, col, None, f"unreadable line: {reason}")
+            for s in sources
+            for line, col, reason in s.unreadable
+        ),
     )
 
 
-def line_map(sources: Iterable[Source], rejected: list[tuple[str, int]]) -> pa.Table:
+def line_map(sources: Iterable[Source], rejected: list[tuple[str, int]]) -> Rows:
     """(source, rn, line) for the rejected data rows of CSV files with skipped lines: where row numbers move."""
     by_what = {s.what: s for s in sources if s.skipped}
-    rows = [(w, rn, by_what[w].line_of(rn)) for w, rn in rejected if w in by_what]
-    return pa.table(
-        {
-            "source": pa.array([r[0] for r in rows], pa.string()),
-            "rn": pa.array([r[1] for r in rows], pa.int64()),
-            "line": pa.array([r[2] for r in rows], pa.int64()),
-        }
+    return Rows.of(
+        [("source", "VARCHAR"), ("rn", "BIGINT"), ("line", "BIGINT")],
+        ((w, rn, by_what[w].line_of(rn)) for w, rn in rejected if w in by_what),
     )

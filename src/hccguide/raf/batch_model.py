@@ -14,12 +14,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-import pyarrow as pa
-
 from hccguide.kb.reference import ESRD_GRAFT_SEGMENTS, PaymentYearConstants
+from hccguide.raf.batch_rows import Rows
 from hccguide.raf.batch_sql import in_list, lit, round_sql
 from hccguide.raf.rules import hierarchy_patches
 from hccguide.raf.segments import derive, select_segment
+from hccguide.raf.steps import sum_coefficients
 from hccguide.raf.tables import ModelTables, term_key
 
 DEMO_KEY = ("age", "sex", "dual", "orec", "lti", "new_enrollee", "esrd", "snp", "graft_months", "low_income")
@@ -27,10 +27,10 @@ DEMO_KEY = ("age", "sex", "dual", "orec", "lti", "new_enrollee", "esrd", "snp", 
 
 @dataclass
 class RefRows:
-    """Reference rows of one model as Arrow tables, ready to register in any engine."""
+    """Reference rows of one model, ready to load in any engine."""
 
     model: str
-    tables: dict[str, pa.Table]
+    tables: dict[str, Rows]
 
 
 def reference_rows(t: ModelTables) -> RefRows:
@@ -56,56 +56,41 @@ def _reference_rows(t: ModelTables) -> RefRows:
     return RefRows(
         t.model,
         {
-            "ref_dx": pa.table({"code": [r[0] for r in dx], "cc": [r[1] for r in dx]}),
-            "ref_edits": pa.table(
-                {
-                    "code": [r[0] for r in edits],
-                    "edit_type": [r[1] for r in edits],
-                    "sex": pa.array([r[2] for r in edits], pa.int32()),
-                    "age_min": pa.array([r[3] for r in edits], pa.int32()),
-                    "age_max": pa.array([r[4] for r in edits], pa.int32()),
-                    "action": [r[5] for r in edits],
-                    "cc_override": pa.array([r[6] for r in edits], pa.string()),
-                }
+            "ref_dx": Rows.of([("code", "VARCHAR"), ("cc", "VARCHAR")], dx),
+            "ref_edits": Rows.of(
+                [
+                    ("code", "VARCHAR"),
+                    ("edit_type", "VARCHAR"),
+                    ("sex", "INTEGER"),
+                    ("age_min", "INTEGER"),
+                    ("age_max", "INTEGER"),
+                    ("action", "VARCHAR"),
+                    ("cc_override", "VARCHAR"),
+                ],
+                edits,
             ),
-            "ref_hier": pa.table(
-                {
-                    "parent": pa.array([r[0] for r in hier], pa.string()),
-                    "child": pa.array([r[1] for r in hier], pa.string()),
-                }
+            "ref_hier": Rows.of([("parent", "VARCHAR"), ("child", "VARCHAR")], hier),
+            "ref_coef": Rows.of(
+                [("segment", "VARCHAR"), ("term", "VARCHAR"), ("coefficient", "VARCHAR"), ("value", "DOUBLE")], coef
             ),
-            "ref_coef": pa.table(
-                {
-                    "segment": [r[0] for r in coef],
-                    "term": [r[1] for r in coef],
-                    "coefficient": [r[2] for r in coef],
-                    "value": pa.array([r[3] for r in coef], pa.float64()),
-                }
-            ),
-            "ref_groups": pa.table(
-                {
-                    "grp": pa.array([r[0] for r in groups], pa.string()),
-                    "cc": pa.array([r[1] for r in groups], pa.string()),
-                }
-            ),
-            "ref_inter": pa.table(
-                {
-                    "name": pa.array([r[0] for r in inter], pa.string()),
-                    "factor": pa.array([r[1] for r in inter], pa.string()),
-                    "nfactors": pa.array([r[2] for r in inter], pa.int32()),
-                }
-            ),
+            "ref_groups": Rows.of([("grp", "VARCHAR"), ("cc", "VARCHAR")], groups),
+            "ref_inter": Rows.of([("name", "VARCHAR"), ("factor", "VARCHAR"), ("nfactors", "INTEGER")], inter),
         },
     )
 
 
 def model_statements(
-    tag: str, model: str, payment_year: int, constants: PaymentYearConstants, hcc_prefix: str
+    tag: str, model: str, payment_year: int, constants: PaymentYearConstants, hcc_prefix: str, where: str = "TRUE"
 ) -> list[tuple[str, str]]:
-    """The RAF steps for one model as SQL. Inputs: views mem_{tag} (members to score with this model, with demographic
-    key columns), demo_{tag} (key → segment, term, kind), demo_seg_{tag} (key → segment, disabled, aged, scores_hccs),
-    dx, and the ref_*_{tag} reference tables. Output: scores_{tag}(member_id, model, payment_year, segment, risk_score,
-    risk_score_normalized, hccs)."""
+    """The RAF steps for one model as SQL. Inputs: mem and dx (batch_validate: clean members; clean diagnoses with
+    their member's key, age, sex and ESRD flag), `where` (batch_plan: which members this model scores, over columns
+    both have), demo_seg_{tag} (demographic key -> segment, flags and demographic part: demographic_rows) and the
+    ref_*_{tag} reference tables. Output: scores_{tag}(mkey, member_id, model, payment_year, segment, risk_score,
+    risk_score_normalized, hccs, part_demographic, part_disease, part_interaction, part_count).
+
+    The diagnoses reach the CC steps without a join to the members (their key, age and sex came with them); the
+    segment is joined once, where coefficients are looked up; the demographic terms were summed per distinct key
+    (a few thousand) rather than per member."""
     key_join = " AND ".join(f"m.{k} IS NOT DISTINCT FROM k.{k}" for k in DEMO_KEY)
     t = tag
     norm = _normalize_sql(constants)
@@ -113,35 +98,27 @@ def model_statements(
         (
             f"mseg_{t}",
             f"""
-SELECT m.rn AS mkey, m.member_id, m.age, m.sex, k.kid, k.segment, k.disabled, k.aged, k.scores_hccs
-FROM mem_{t} m JOIN demo_seg_{t} k ON {key_join}""",
+SELECT m.rn AS mkey, m.member_id, k.segment, k.disabled, k.aged, k.scores_hccs, k.demographic
+FROM (SELECT * FROM mem WHERE {where}) m JOIN demo_seg_{t} k ON {key_join}""",
         ),
-        (
-            f"dterms_{t}",
-            f"""
-SELECT s.mkey, k.segment, k.term FROM mseg_{t} s JOIN demo_{t} k ON s.kid = k.kid""",
-        ),
-        # map_dx_to_cc (CMS ICD-10 mapping of the payment year)
-        (
-            f"dxcc_{t}",
-            f"""
-SELECT DISTINCT d.mkey, s.segment, d.code, r.cc, s.age, s.sex
-FROM dx d JOIN ref_dx_{t} r ON d.code = r.code JOIN mseg_{t} s ON d.mkey = s.mkey
-WHERE s.scores_hccs""",
-        ),
-        # apply_edits (CMS model software age/sex edits and MCE age conditions)
+        # the mapping and edits keyed by ref_codes' integer code id, as the diagnoses are (batch_validate dx_codes)
+        (f"ref_dxc_{t}", f"SELECT c.cid, r.cc FROM ref_dx_{t} r JOIN ref_codes c ON r.code = c.code"),
+        (f"ref_editc_{t}", f"SELECT c.cid, e.* FROM ref_edits_{t} e JOIN ref_codes c ON e.code = c.code"),
+        # map_dx_to_cc (CMS ICD-10 mapping of the payment year), then apply_edits (CMS model software age/sex edits
+        # and MCE age conditions) on the few codes that have one
         (
             f"cc_edit_{t}",
             f"""
-SELECT DISTINCT mkey, segment, cc FROM (
-  SELECT x.mkey, x.segment,
-    CASE WHEN e.code IS NOT NULL AND (
+SELECT DISTINCT mkey, cc FROM (
+  SELECT x.mkey,
+    CASE WHEN e.cid IS NOT NULL AND (
            (e.edit_type = 'sex' AND e.sex = CASE WHEN x.sex = 'F' THEN 2 ELSE 1 END)
         OR (e.edit_type <> 'sex' AND ((e.age_max IS NOT NULL AND x.age <= e.age_max)
                                    OR (e.age_min IS NOT NULL AND x.age >= e.age_min))))
          THEN CASE WHEN e.action = 'override' THEN e.cc_override ELSE NULL END
-         ELSE x.cc END AS cc
-  FROM dxcc_{t} x LEFT JOIN ref_edits_{t} e ON x.code = e.code) y
+         ELSE r.cc END AS cc
+  FROM (SELECT mkey, cid, age, sex FROM dx WHERE {where}) x JOIN ref_dxc_{t} r ON x.cid = r.cid
+  LEFT JOIN ref_editc_{t} e ON x.cid = e.cid) y
 WHERE cc IS NOT NULL""",
         ),
     ]
@@ -154,15 +131,15 @@ WHERE cc IS NOT NULL""",
             f"AND o.cc IN {in_list(sorted(p.needs_any))}))"
             for p in patches
         )
-        stmts.append((f"cc_{t}", f"SELECT c.mkey, c.segment, c.cc FROM cc_edit_{t} c WHERE {keep}"))
+        stmts.append((f"cc_{t}", f"SELECT c.mkey, c.cc FROM cc_edit_{t} c WHERE {keep}"))
     else:
-        stmts.append((f"cc_{t}", f"SELECT mkey, segment, cc FROM cc_edit_{t}"))
+        stmts.append((f"cc_{t}", f"SELECT mkey, cc FROM cc_edit_{t}"))
     stmts += [
         # apply_hierarchies
         (
             f"hcc_{t}",
             f"""
-SELECT c.mkey, c.segment, c.cc FROM cc_{t} c
+SELECT c.mkey, c.cc FROM cc_{t} c
 WHERE NOT EXISTS (SELECT 1 FROM cc_{t} p JOIN ref_hier_{t} h ON p.cc = h.parent
                   WHERE p.mkey = c.mkey AND h.child = c.cc)""",
         ),
@@ -170,45 +147,44 @@ WHERE NOT EXISTS (SELECT 1 FROM cc_{t} p JOIN ref_hier_{t} h ON p.cc = h.parent
         (
             f"factor_{t}",
             f"""
-SELECT DISTINCT h.mkey, h.segment, g.grp AS factor FROM hcc_{t} h JOIN ref_groups_{t} g ON h.cc = g.cc
-UNION ALL SELECT mkey, segment, 'DISABLED' AS factor FROM mseg_{t} WHERE disabled AND scores_hccs
-UNION ALL SELECT mkey, segment, 'NONAGED' AS factor FROM mseg_{t} WHERE NOT aged AND scores_hccs""",
+SELECT DISTINCT h.mkey, g.grp AS factor FROM hcc_{t} h JOIN ref_groups_{t} g ON h.cc = g.cc
+UNION ALL SELECT mkey, 'DISABLED' AS factor FROM mseg_{t} WHERE disabled AND scores_hccs
+UNION ALL SELECT mkey, 'NONAGED' AS factor FROM mseg_{t} WHERE NOT aged AND scores_hccs""",
         ),
         (
             f"inter_{t}",
             f"""
-SELECT f.mkey, f.segment, i.name FROM factor_{t} f JOIN ref_inter_{t} i ON f.factor = i.factor
-GROUP BY f.mkey, f.segment, i.name, i.nfactors HAVING count(*) = i.nfactors""",
+SELECT f.mkey, i.name FROM factor_{t} f JOIN ref_inter_{t} i ON f.factor = i.factor
+GROUP BY f.mkey, i.name, i.nfactors HAVING count(*) = i.nfactors""",
         ),
-        # sum_coefficients: one row per term, each looked up in the table of its segment (a demographic term can
-        # come from another segment's table: segments.Segment.extra_terms); one base row per member carries its
-        # member_id and main segment and keeps members without terms. The payment-HCC count variable is looked up
-        # in the main segment once the count is known.
+        # sum_coefficients of the payment HCCs and interactions, each looked up in the member's segment table; the
+        # count variable is looked up once the count is known; members whose segment scores no HCC drop out here
         (
             f"terms_{t}",
             f"""
-SELECT mkey, member_id, segment AS main_segment, segment, CAST(NULL AS VARCHAR) AS term, CAST(NULL AS VARCHAR) AS cc
-  FROM mseg_{t}
-UNION ALL SELECT mkey, NULL, NULL, segment, term, NULL FROM dterms_{t}
-UNION ALL SELECT mkey, NULL, NULL, segment, {lit(hcc_prefix)} || cc AS term, cc FROM hcc_{t}
-UNION ALL SELECT mkey, NULL, NULL, segment, name AS term, NULL FROM inter_{t}""",
+SELECT x.mkey, sum(CASE WHEN x.cc IS NOT NULL THEN r.value END) AS disease,
+  sum(CASE WHEN x.cc IS NULL THEN r.value END) AS interaction, count(x.cc) AS n, {{HCC_LIST}} AS hccs
+FROM (SELECT mkey, {lit(hcc_prefix)} || cc AS term, cc FROM hcc_{t}
+      UNION ALL SELECT mkey, name AS term, NULL AS cc FROM inter_{t}) x
+JOIN mseg_{t} s ON x.mkey = s.mkey AND s.scores_hccs
+LEFT JOIN ref_coef_{t} r ON s.segment = r.segment AND x.term = r.term
+GROUP BY x.mkey""",
         ),
-        # normalize (CMS rounding: 3 decimals)
+        # the parts (trace.score_parts: demographic, disease, interaction, count) and their sum, rounded as CMS
+        # does (3 decimals); normalize
         (
             f"scores_{t}",
             f"""
-SELECT s.member_id, {lit(model)} AS model, {int(payment_year)} AS payment_year, s.segment, s.risk_score,
-  {norm} AS risk_score_normalized, s.hccs
+SELECT s.mkey, s.member_id, {lit(model)} AS model, {int(payment_year)} AS payment_year, s.segment, s.risk_score,
+  {norm} AS risk_score_normalized, s.hccs, round(s.demographic, 3) AS part_demographic,
+  round(s.disease, 3) AS part_disease, round(s.interaction, 3) AS part_interaction, round(s.cnt, 3) AS part_count
 FROM (
-  SELECT a.member_id, a.segment, round(coalesce(a.total, 0) + coalesce(c.value, 0), 3) AS risk_score,
-    coalesce(a.hccs, {{HCC_EMPTY}}) AS hccs
-  FROM (
-    SELECT x.mkey, max(x.member_id) AS member_id, max(x.main_segment) AS segment, sum(r.value) AS total,
-      count(x.cc) AS n, {{HCC_LIST}} AS hccs
-    FROM terms_{t} x LEFT JOIN ref_coef_{t} r ON x.segment = r.segment AND x.term = r.term
-    GROUP BY x.mkey) a
-  LEFT JOIN ref_coef_{t} c ON a.segment = c.segment
-    AND c.term = CASE WHEN a.n >= 10 THEN 'D10P' WHEN a.n >= 1 THEN 'D' || CAST(a.n AS VARCHAR) END) s""",
+  SELECT p.*, round(p.demographic + p.disease + p.interaction + p.cnt, 3) AS risk_score FROM (
+    SELECT m.mkey, m.member_id, m.segment, coalesce(a.hccs, {{HCC_EMPTY}}) AS hccs, m.demographic,
+      coalesce(a.disease, 0) AS disease, coalesce(a.interaction, 0) AS interaction, coalesce(c.value, 0) AS cnt
+    FROM mseg_{t} m LEFT JOIN terms_{t} a ON m.mkey = a.mkey
+    LEFT JOIN ref_coef_{t} c ON m.segment = c.segment
+      AND c.term = CASE WHEN a.n >= 10 THEN 'D10P' WHEN a.n >= 1 THEN 'D' || CAST(a.n AS VARCHAR) END) p) s""",
         ),
     ]
     return stmts
@@ -237,26 +213,20 @@ HCC_LIST_DUCKDB = (
 HCC_EMPTY_DUCKDB = "CAST([] AS VARCHAR[])"
 
 
-def demographic_rows(keys: list[dict[str, Any]], model: str) -> tuple[pa.Table, pa.Table]:
-    """Score each distinct demographic key with segments.select_segment (the one definition of segments).
+def demographic_rows(keys: list[dict[str, Any]], model: str, tables: ModelTables) -> Rows:
+    """Score each distinct demographic key with segments.select_segment (the one definition of segments) and sum
+    its demographic terms with steps.sum_coefficients (the one coefficient lookup, extra terms of other segments
+    included): a few thousand keys instead of a join per member.
 
-    Returns (demo: key + segment + term rows, demo_seg: key + segment + flags)."""
-    demo: dict[str, list] = {"kid": [], "segment": [], "term": []}
-    seg_rows: dict[str, list] = {k: [] for k in ("kid", *DEMO_KEY, "segment", "disabled", "aged", "scores_hccs")}
+    Returns demo_seg: kid + DEMO_KEY + segment, disabled, aged, scores_hccs, demographic (the unrounded sum of the
+    key's demographic coefficients: score_parts' 'demographic' part before rounding)."""
+    seg_rows: dict[str, list] = {
+        k: [] for k in ("kid", *DEMO_KEY, "segment", "disabled", "aged", "scores_hccs", "demographic")
+    }
     for kid, k in enumerate(keys):
-        d = derive(
-            k["age"],
-            k["sex"],
-            k["dual"],
-            k["orec"],
-            lti=k["lti"],
-            new_enrollee=k["new_enrollee"],
-            esrd=k["esrd"],
-            snp=k["snp"],
-            graft_months=k["graft_months"],
-            low_income=k["low_income"],
-        )
+        d = derive(**{c: k[c] for c in DEMO_KEY})  # DEMO_KEY names derive's parameters
         seg = select_segment(d, model)
+        factors, _ = sum_coefficients(seg, frozenset(), [], None, tables)
         seg_rows["kid"].append(kid)
         for col in DEMO_KEY:
             seg_rows[col].append(k[col])
@@ -264,39 +234,12 @@ def demographic_rows(keys: list[dict[str, Any]], model: str) -> tuple[pa.Table, 
         seg_rows["disabled"].append(d.disabled)
         seg_rows["aged"].append(d.aged)
         seg_rows["scores_hccs"].append(seg.scores_hccs)
-        for s, term in [(seg.segment, x) for x in seg.demographic_terms] + list(seg.extra_terms):
-            demo["kid"].append(kid)
-            demo["segment"].append(s)
-            demo["term"].append(term_key(term))  # matched as ref_coef's terms are (tables.term_key)
-    schema_key = [
-        pa.field("age", pa.int32()),
-        pa.field("sex", pa.string()),
-        pa.field("dual", pa.string()),
-        pa.field("orec", pa.string()),
-        pa.field("lti", pa.bool_()),
-        pa.field("new_enrollee", pa.bool_()),
-        pa.field("esrd", pa.bool_()),
-        pa.field("snp", pa.bool_()),
-        pa.field("graft_months", pa.int32()),
-        pa.field("low_income", pa.bool_()),
-    ]
-    demo_t = pa.table(
-        demo,
-        schema=pa.schema(
-            [pa.field("kid", pa.int32()), pa.field("segment", pa.string()), pa.field("term", pa.string())]
-        ),
-    )
-    seg_t = pa.table(
-        seg_rows,
-        schema=pa.schema(
-            [
-                pa.field("kid", pa.int32()),
-                *schema_key,
-                pa.field("segment", pa.string()),
-                pa.field("disabled", pa.bool_()),
-                pa.field("aged", pa.bool_()),
-                pa.field("scores_hccs", pa.bool_()),
-            ]
-        ),
-    )
-    return demo_t, seg_t
+        seg_rows["demographic"].append(float(sum(f.value for f in factors if f.kind == "demographic")))
+    types = {
+        "kid": "INTEGER",
+        "age": "INTEGER",
+        "graft_months": "INTEGER",
+        "demographic": "DOUBLE",
+        **dict.fromkeys(("sex", "dual", "orec", "segment"), "VARCHAR"),
+    }
+    return Rows({c: (types.get(c, "BOOLEAN"), v) for c, v in seg_rows.items()})

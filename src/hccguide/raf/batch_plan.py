@@ -14,6 +14,11 @@ from hccguide.kb.reference import CMS_HCC_FAMILY, ESRD_MODEL, blend_of, resolve_
 from hccguide.raf.batch_sql import lit, round_sql
 from hccguide.raf.tables import ModelTables, load_tables
 
+# the score parts of the requested model (ESRD members: of the ESRD model), as batch_model.model_statements writes
+# them: trace.score_parts' demographic, disease, interaction and count
+PART_COLUMNS = ("part_demographic", "part_disease", "part_interaction", "part_count")
+PARTS_SQL = ", ".join(f"s.{c}" for c in PART_COLUMNS)
+
 
 @dataclass
 class BatchPlan:
@@ -69,7 +74,7 @@ def final_statement(plan: BatchPlan, release_id: str) -> str:
     if plan.blend and plan.requested in plan.blend and adj is not None:
         pieces = " + ".join(f"{lit(float(w))} * b_{tag_of[m]}.risk_score_normalized" for m, w in plan.blend.items())
         joins = " ".join(
-            f"LEFT JOIN scores_{tag_of[m]} b_{tag_of[m]} ON s.member_id = b_{tag_of[m]}.member_id"
+            f"LEFT JOIN scores_{tag_of[m]} b_{tag_of[m]} ON s.mkey = b_{tag_of[m]}.mkey"
             for m in plan.blend
             if tag_of[m] != req_tag
         )
@@ -79,7 +84,7 @@ def final_statement(plan: BatchPlan, release_id: str) -> str:
         pay = round_sql(f"{round_sql(pieces)} * (1 - {lit(float(adj))})")
         parts.append(
             f"SELECT s.member_id, s.model, s.payment_year, s.segment, s.risk_score, s.risk_score_normalized, "
-            f"{pay} AS risk_score_payment, s.hccs FROM scores_{req_tag} s {joins}"
+            f"{pay} AS risk_score_payment, s.hccs, {PARTS_SQL} FROM scores_{req_tag} s {joins}"
         )
     else:
         pay = (
@@ -89,7 +94,7 @@ def final_statement(plan: BatchPlan, release_id: str) -> str:
         )
         parts.append(
             f"SELECT s.member_id, s.model, s.payment_year, s.segment, s.risk_score, s.risk_score_normalized, "
-            f"{pay} AS risk_score_payment, s.hccs FROM scores_{req_tag} s"
+            f"{pay} AS risk_score_payment, s.hccs, {PARTS_SQL} FROM scores_{req_tag} s"
         )
     if "esrd" in tag_of.values() and plan.requested != ESRD_MODEL:
         e = plan.tables[ESRD_MODEL].constants
@@ -100,10 +105,11 @@ def final_statement(plan: BatchPlan, release_id: str) -> str:
         )
         parts.append(
             f"SELECT s.member_id, s.model, s.payment_year, s.segment, s.risk_score, s.risk_score_normalized, "
-            f"{pay} AS risk_score_payment, s.hccs FROM scores_esrd s"
+            f"{pay} AS risk_score_payment, s.hccs, {PARTS_SQL} FROM scores_esrd s"
         )
     body = "\nUNION ALL\n".join(parts)
     return (
         f"SELECT u.member_id, u.model, u.payment_year, u.segment, u.risk_score, u.risk_score_normalized, "
-        f"u.risk_score_payment, u.hccs, {lit(release_id)} AS kb_release FROM ({body}) u"
+        f"u.risk_score_payment, u.hccs, {lit(release_id)} AS kb_release, "
+        f"{', '.join(f'u.{c}' for c in PART_COLUMNS)} FROM ({body}) u"
     )

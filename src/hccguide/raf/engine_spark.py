@@ -13,17 +13,18 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-import pyarrow as pa
 import sqlglot
 
 from hccguide.errors import BadInput
 from hccguide.kb.open import KB
-from hccguide.raf.batch_io import file_kind
+from hccguide.raf.batch_io import Source, blank_lines, file_kind, line_map
+from hccguide.raf.batch_rows import Rows
 from hccguide.raf.batch_summary import COUNTS_SQL, new_code_statement, new_code_warning
 from hccguide.raf.engine_duckdb import (
     DEMO_KEY,
     DX_COLUMNS,
     MEMBER_COLUMNS,
+    REJECTS_BY_LINE_SQL,
     REQUIRED_DX,
     REQUIRED_MEMBER,
     BatchResult,
@@ -78,9 +79,9 @@ def spark_session(master: str = "local[*]", app_name: str = "hccguide-raf") -> A
     )
 
 
-def _arrow_to_view(spark: Any, table: pa.Table, name: str) -> None:
-    """Hand an Arrow table to Spark (createDataFrame reads pyarrow tables directly since Spark 4) and name it."""
-    spark.createDataFrame(table).createOrReplaceTempView(name)
+def _arrow_to_view(spark: Any, table: Rows, name: str) -> None:
+    """Hand rows to Spark as an Arrow table (createDataFrame reads pyarrow tables directly since Spark 4), named."""
+    spark.createDataFrame(table.to_arrow()).createOrReplaceTempView(name)
 
 
 def _source(
@@ -91,7 +92,9 @@ def _source(
     column_map: dict[str, str],
     name: str,
     what: str,
-) -> None:
+) -> Source:
+    """Read a members/diagnoses file into view `name` (columns, rn); returns its Source with the blank lines of a
+    CSV file (Spark's reader skips them, as DuckDB's does: their numbers give the rejects their physical lines)."""
     kind = file_kind(path, what)
     if not path.is_file():
         raise BadInput(f"{what} file {path.name!r} not found", field=what, value=str(path), fix="check the path")
@@ -119,10 +122,11 @@ def _source(
     else:
         from pyspark.sql.window import Window
 
-        # line number with the header as line 1 (blank lines, which Spark skips, are not counted here: docs/raf.md)
+        # data row ordinal + 1 (the header is line 1); Source.line_of adds the blank lines Spark skipped
         rn = F.row_number().over(Window.orderBy(F.monotonically_increasing_id())) + 1
         df = df.select(*cols).withColumn("rn", rn)
     df.createOrReplaceTempView(name)
+    return Source(path, what, kind, skipped=blank_lines(path) if kind == "csv" else [])
 
 
 def run_spark(
@@ -150,8 +154,10 @@ def run_spark(
     plan = plan_batch(kb, model, payment_year)
     column_map = column_map or {}
     step("reading inputs", 0.05)
-    _source(spark, Path(members), MEMBER_COLUMNS, REQUIRED_MEMBER, column_map, "src_members", "members")
-    _source(spark, Path(diagnoses), DX_COLUMNS, REQUIRED_DX, column_map, "src_dx", "diagnoses")
+    sources = [
+        _source(spark, Path(members), MEMBER_COLUMNS, REQUIRED_MEMBER, column_map, "src_members", "members"),
+        _source(spark, Path(diagnoses), DX_COLUMNS, REQUIRED_DX, column_map, "src_dx", "diagnoses"),
+    ]
     for name, table in prepare_tables(kb).items():
         _arrow_to_view(spark, table, name)
 
@@ -171,22 +177,12 @@ def run_spark(
     )
     for tag, m, where in plan.runs:
         t = plan.tables[m]
-        run([(f"mem_{tag}", f"SELECT * FROM mem WHERE {where}")])
-        keys = [r.asDict() for r in spark.sql(f"SELECT DISTINCT {', '.join(DEMO_KEY)} FROM mem_{tag}").collect()]
-        demo, seg = demographic_rows(keys, m)
-        _arrow_to_view(spark, demo, f"demo_{tag}")
-        _arrow_to_view(spark, seg, f"demo_seg_{tag}")
+        keys = [r.asDict() for r in spark.sql(f"SELECT DISTINCT {', '.join(DEMO_KEY)} FROM mem WHERE {where}").collect()]
+        _arrow_to_view(spark, demographic_rows(keys, m, t), f"demo_seg_{tag}")
         for name, table in reference_rows(t).tables.items():
             _arrow_to_view(spark, table, f"{name}_{tag}")
-        run(
-            model_statements(
-                tag,
-                m,
-                plan.payment_year,
-                t.constants,
-                "RXHCC" if m.startswith("RxHCC") else "HCC",
-            )
-        )
+        prefix = "RXHCC" if m.startswith("RxHCC") else "HCC"
+        run(model_statements(tag, m, plan.payment_year, t.constants, prefix, where))
     step("writing", 0.9)
     scores = spark.sql(to_spark(final_statement(plan, kb.release_id))).localCheckpoint(eager=True)
     scores.createOrReplaceTempView("scores")
@@ -195,10 +191,19 @@ def run_spark(
     if out:
         _write(scores, Path(out))  # no order promised, as with DuckDB: a global sort costs a job of its own
     if rejects:
-        _write(spark.sql("SELECT * FROM rejects").orderBy("source", "row_number"), Path(rejects))
+        _write(_rejects(spark, sources).orderBy("source", "row_number"), Path(rejects))
     res.out, res.rejects = out, rejects
     step("done", 1.0)
     return res
+
+
+def _rejects(spark: Any, sources: list[Source]) -> Any:
+    """The rejects with physical CSV line numbers, as engine_duckdb.rejects_relation writes them."""
+    if not any(s.skipped for s in sources):
+        return spark.sql("SELECT * FROM rejects")
+    rejected = [(r[0], int(r[1])) for r in spark.sql("SELECT source, row_number FROM rejects_data").collect()]
+    _arrow_to_view(spark, line_map(sources, rejected), "line_map")
+    return spark.sql(to_spark(REJECTS_BY_LINE_SQL))
 
 
 def _summary(spark: Any, t0: float, undated_sql: str | None, payment_year: int, new_sql: str) -> BatchResult:

@@ -11,8 +11,6 @@ from __future__ import annotations
 
 from datetime import date
 
-import pyarrow as pa
-
 from hccguide.kb.open import KB
 from hccguide.kb.reference import (  # noqa: F401  (the reader lives in the KB layer; re-exported here)
     SEX_WORDS,
@@ -21,6 +19,7 @@ from hccguide.kb.reference import (  # noqa: F401  (the reader lives in the KB l
     sex_edit_summary,
     sex_edits,
 )
+from hccguide.raf.batch_rows import Rows
 
 
 def conflict_on(edits: SexEdits, code: str, sex: str, day: date) -> SexRestriction | None:
@@ -44,14 +43,9 @@ def conflict_reason(r: SexRestriction) -> str:
     )
 
 
-def sex_edit_rows(kb: KB) -> pa.Table:
-    """mce_sex_edits as an Arrow table (code, sex_allowed, first_day, last_day) for the batch engines."""
-    rows = [r for v in sex_edits(kb).values() for r in v]
-    return pa.table(
-        {
-            "code": pa.array([r.code for r in rows], pa.string()),
-            "sex_allowed": pa.array([r.sex_allowed for r in rows], pa.string()),
-            "first_day": pa.array([r.first_day for r in rows], pa.date32()),
-            "last_day": pa.array([r.last_day for r in rows], pa.date32()),
-        }
+def sex_edit_rows(kb: KB) -> Rows:
+    """mce_sex_edits as rows (code, sex_allowed, first_day, last_day) for the batch engines."""
+    return Rows.of(
+        [("code", "VARCHAR"), ("sex_allowed", "VARCHAR"), ("first_day", "DATE"), ("last_day", "DATE")],
+        ((r.code, r.sex_allowed, r.first_day, r.last_day) for v in sex_edits(kb).values() for r in v),
     )

@@ -1,7 +1,8 @@
 """The one request model of a member to score, and its bounds: the API body, the `/score` page and
 `hccguide score` all build `raf.Member` from `ScoreRequest` (docs/raf.md, "Score one member").
 
-Rules (one set for every face and for the batch engines, which import the bounds below):
+Rules (one set for every face and for the batch engines; the bounds live in raf/bounds.py, without pydantic, so
+that the batch command does not import it):
 - integers only: `age`, `graft_months` and `payment_year` are whole numbers; booleans are not numbers
   (`"age": true` is refused), fractions are refused (72.5), as are NaN and Infinity; a JSON number written with a
   zero fraction (72.0) is the integer it equals, as JSON Schema's `integer` type says (1e20 then fails the bounds);
@@ -29,18 +30,18 @@ from annotated_types import Ge, Le
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, StrictInt, ValidationError
 
 from hccguide.errors import BadDate, BadInput, UnknownPaymentYear
+from hccguide.raf.bounds import (  # the one request model's bounds (re-exported)
+    AGE_MAX,
+    AGE_MIN,
+    CODE_MAX_CHARS,
+    DX_MAX,
+    GRAFT_MONTHS_MAX,
+    GRAFT_MONTHS_MIN,
+    PAYMENT_YEAR_MAX,
+    PAYMENT_YEAR_MIN,
+    VALUE_MAX_CHARS,
+)
 from hccguide.raf.segments import Member, age_on
-
-AGE_MIN = 0
-AGE_MAX = 125  # raf.segments.demographics refuses ages above 125 (no CMS cell beyond "95 and over" needs more)
-GRAFT_MONTHS_MIN = 0
-GRAFT_MONTHS_MAX = 12 * AGE_MAX  # months since a transplant cannot exceed a lifetime
-PAYMENT_YEAR_MIN = 2000  # schema bounds only; the loaded payment years (kb.payment_years) are the real rule
-PAYMENT_YEAR_MAX = 2100
-DX_MAX = 1000  # diagnoses per member (a year of claims of a very sick member is a few hundred codes)
-CODE_MAX_CHARS = 32  # an ICD-10-CM code is 3..7 characters; room for dots, spaces and a typo
-VALUE_MAX_CHARS = 80  # error values are truncated to this many characters
-
 
 
 def model_names() -> list[str]:
