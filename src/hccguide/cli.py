@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import json
 import sys
-import threading
-import time
 from collections.abc import Callable
 from datetime import date
 from functools import wraps
@@ -411,8 +409,16 @@ def serve(
         typer.Option("--timeout-keep-alive", min=1, help="Seconds an idle keep-alive connection stays open; keep "
                      "it above your clients' pool idle timeout (httpx 5 s, browsers 60 s+)."),
     ] = 75,
+    cache_mb: Annotated[
+        int,
+        typer.Option("--cache-mb", min=0, max=4096, help="Memory for ready answers of code pages and search, per "
+                     "worker, in MB (0: off)."),
+    ] = 64,
 ) -> None:
-    """Serve the web app and JSON API (http://127.0.0.1:8000 by default)."""
+    """Serve the web app and JSON API (http://127.0.0.1:8000 by default).
+
+    Each worker loads the code store and search index before it accepts a connection (a few seconds), and keeps
+    the answers of recent code pages and searches as bytes with an ETag (docs/serving.md)."""
     import os
 
     import uvicorn
@@ -437,29 +443,17 @@ def serve(
                       highlight=False)
     # The factory reads these in every worker process.
     os.environ["HCCGUIDE_MAX_BODY_BYTES"] = str(max_body_bytes)
+    os.environ["HCCGUIDE_RESPONSE_CACHE_BYTES"] = str(cache_mb * 1_000_000)
     if api_key:
         os.environ["HCCGUIDE_API_KEY"] = api_key
     common = dict(host=host, port=port, log_level="warning", timeout_keep_alive=timeout_keep_alive)
     if workers > 1:
         uvicorn.run("hccguide.web.app:create_app_from_env", factory=True, workers=workers, **common)  # type: ignore[arg-type]
         return
-    from hccguide.web.app import create_app
+    from hccguide.web.app import create_app_from_env
 
-    threading.Thread(target=_warm_caches, args=(kb,), daemon=True, name="hccguide-warm").start()
-    uvicorn.run(create_app(api_key=api_key, max_body_bytes=max_body_bytes), **common)  # type: ignore[arg-type]
-
-
-def _warm_caches(kb: object) -> None:
-    """Load the code store, validity index and search index in the background so first requests are fast."""
-    from hccguide.codes.store import code_store
-    from hccguide.kb.validity import validity_of
-    from hccguide.search.index import open_index
-
-    started = time.perf_counter()
-    code_store(kb)  # type: ignore[arg-type]
-    validity_of(kb, "A00.0")  # type: ignore[arg-type]
-    open_index(kb, kb.default_code_set)  # type: ignore[attr-defined]
-    err_console.print(f"hccguide: caches ready in {time.perf_counter() - started:.1f} s", highlight=False)
+    # warmed in the app's startup, before uvicorn binds the port: the first request is not a cold one
+    uvicorn.run(create_app_from_env(), **common)  # type: ignore[arg-type]
 
 
 import hccguide.cli_claims  # noqa: E402  (registers `check`)

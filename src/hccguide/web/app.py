@@ -30,6 +30,9 @@ import logging
 import os
 import traceback
 from base64 import b64decode
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import date
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, quote
@@ -45,6 +48,16 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from hccguide.errors import HccguideError
 from hccguide.raf.request import field_path, safe_value, validation_error
+from hccguide.web.cache import (
+    CACHE_CONTROL,
+    RESPONSE_CACHE_BYTES,
+    CachedResponse,
+    ResponseCache,
+    cacheable,
+    etag_matches,
+    etag_of,
+    release_token,
+)
 
 STATIC = Path(__file__).parent / "static"
 log = logging.getLogger("hccguide.web")
@@ -168,10 +181,11 @@ class Guard:
     limit (Content-Length checked up front, streamed bodies counted), and the last-resort 500 whose body and log
     line hold no request value."""
 
-    def __init__(self, app: Any, api_key: str | None, max_body_bytes: int) -> None:
+    def __init__(self, app: Any, api_key: str | None, max_body_bytes: int, cache: ResponseCache | None = None) -> None:
         self.app = app
         self.api_key = api_key
         self.max_body_bytes = max_body_bytes
+        self.cache = cache if cache is not None and cache.max_bytes > 0 else None
 
     async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
         if scope["type"] != "http":
@@ -213,6 +227,17 @@ class Guard:
                 field="body", value=safe_value(length.decode("latin-1")),
                 fix="send fewer diagnoses per request, or start the server with a larger --max-body-bytes"))
             return
+        inner_send = send_secure
+        if self.cache is not None and cacheable(scope["method"], path):
+            # After the key check: a cached answer goes only to a request that may see it.
+            token = release_token()
+            if token is not None:
+                key = (path, scope.get("query_string", b""), token, date.today())
+                entry = self.cache.get(key)
+                if entry is not None:
+                    await _send_cached(send_secure, entry, headers.get(b"if-none-match"), b"hit")
+                    return
+                inner_send = self._storing(key, send_secure, headers.get(b"if-none-match"))
         seen = 0
         limit = self.max_body_bytes
 
@@ -226,7 +251,7 @@ class Guard:
             return message
 
         try:
-            await self.app(scope, receive_counted, send_secure)
+            await self.app(scope, receive_counted, inner_send)
         except BodyTooLarge as exc:
             if not started:
                 await self._error(scope, receive, send_secure, make_error(413, str(exc.detail), field="body"))
@@ -238,6 +263,38 @@ class Guard:
                 await self._error(scope, receive, send_secure, make_error(
                     500, "internal error: the request could not be answered (the server log names the place)",
                     code="internal_error"))
+
+    def _storing(self, key: tuple, send: Any, if_none_match: bytes | None) -> Any:
+        """A send() that holds the answer until its body is complete, stores it when it is a 200 without cookies,
+        and sends it with its ETag (or a 304 when the request already holds that ETag). Nothing reaches the
+        client before the body is complete, so a failure half-way still ends in the one error shape."""
+        cache = self.cache
+        assert cache is not None
+        start: dict | None = None
+        chunks: list[bytes] = []
+
+        async def send_storing(message: dict) -> None:
+            nonlocal start
+            if message["type"] == "http.response.start":
+                start = message
+                return
+            if message["type"] != "http.response.body" or start is None:
+                await send(message)
+                return
+            chunks.append(message.get("body", b""))
+            if message.get("more_body", False):
+                return
+            body = b"".join(chunks)
+            head = [(k, v) for k, v in start.get("headers", []) if k.lower() not in (b"etag", b"cache-control")]
+            if start["status"] == 200 and not any(k.lower() == b"set-cookie" for k, _ in head):
+                entry = CachedResponse(head, body, etag_of(body))
+                cache.put(key, entry)
+                await _send_cached(send, entry, if_none_match, b"miss")
+                return
+            await send(start)
+            await send({"type": "http.response.body", "body": body})
+
+        return send_storing
 
     async def _error(self, scope: dict, receive: Any, send: Any, err: HccguideError) -> None:
         resp: Response = JSONResponse(error_dict(err), status_code=err.http_status)
@@ -254,12 +311,28 @@ class Guard:
 _SECURITY_NAMES = {b"content-security-policy", b"x-frame-options", b"x-content-type-options", b"referrer-policy"}
 
 
+async def _send_cached(send: Any, entry: CachedResponse, if_none_match: bytes | None, how: bytes) -> None:
+    """Send a stored answer (`X-Cache: hit|miss`), or 304 Not Modified when If-None-Match holds its ETag."""
+    extra = [(b"etag", entry.etag), (b"cache-control", CACHE_CONTROL), (b"x-cache", how)]
+    if etag_matches(if_none_match, entry.etag):
+        await send({"type": "http.response.start", "status": 304, "headers": extra})
+        await send({"type": "http.response.body", "body": b""})
+        return
+    await send({"type": "http.response.start", "status": 200, "headers": entry.headers + extra})
+    await send({"type": "http.response.body", "body": entry.body})
+
+
 # ---------------------------------------------------------------------------------------------------- app
-def create_app(api_key: str | None = None, max_body_bytes: int | None = None) -> FastAPI:
+def create_app(api_key: str | None = None, max_body_bytes: int | None = None,
+               response_cache_bytes: int | None = None, warm: bool = False) -> FastAPI:
     """Build the app. Routers are included from web.api and web.pages (and the notes/claims faces).
 
     - api_key: when set, every route but /healthz, /login and /static needs it (see the module docstring);
-    - max_body_bytes: request body limit (default MAX_BODY_BYTES, 1 MB) -> 413 `body_too_large`.
+    - max_body_bytes: request body limit (default MAX_BODY_BYTES, 1 MB) -> 413 `body_too_large`;
+    - response_cache_bytes: budget of the response cache of code pages and search (web/cache.ResponseCache;
+      default RESPONSE_CACHE_BYTES, 64 MB; 0 turns it off);
+    - warm: load the code store, validity index, search index and templates at startup, before the server
+      accepts a connection (`hccguide serve` sets it; the first code page otherwise takes seconds).
     """
     from hccguide.web import api, pages
 
@@ -270,10 +343,13 @@ def create_app(api_key: str | None = None, max_body_bytes: int | None = None) ->
         description="ICD-10-CM code pages, encoder search and CMS-HCC risk scores from official files. Every "
         "4xx/5xx answer is `{\"error\": {code, message, field, value, fix, suggestions}}`.",
         responses=ERROR_RESPONSES,
+        lifespan=_warm_lifespan if warm else None,
     )
     app.state.api_key = api_key
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    app.add_middleware(Guard, api_key=api_key, max_body_bytes=max_body_bytes or MAX_BODY_BYTES)
+    cache = ResponseCache(RESPONSE_CACHE_BYTES if response_cache_bytes is None else response_cache_bytes)
+    app.state.response_cache = cache
+    app.add_middleware(Guard, api_key=api_key, max_body_bytes=max_body_bytes or MAX_BODY_BYTES, cache=cache)
 
     def respond(request: Request, err: HccguideError, headers: dict[str, str] | None = None) -> Response:
         if _wants_html(request):
@@ -366,6 +442,41 @@ def create_app(api_key: str | None = None, max_body_bytes: int | None = None) ->
     return app
 
 
+def warm_caches() -> float:
+    """Load what the first requests would otherwise wait for: the code store, the validity index, the search index
+    of the default code set, the compiled page templates and the OpenAPI schema's KB lists. Seconds taken.
+
+    Idempotent (each is memoised on the KB handle, `KB.memo`). A missing KB is left to the routes (503)."""
+    import time
+
+    started = time.perf_counter()
+    try:
+        from hccguide.codes.store import code_store
+        from hccguide.kb.open import shared_kb
+        from hccguide.kb.validity import validity_of
+        from hccguide.search.index import open_index
+        from hccguide.web import pages
+
+        kb = shared_kb()
+        code_store(kb)
+        validity_of(kb, "A00.0")
+        open_index(kb, kb.default_code_set)
+        for name in ("code.html", "search.html", "score.html", "home.html", "error.html"):
+            pages.TEMPLATES.get_template(name)
+    except HccguideError:
+        pass
+    return time.perf_counter() - started
+
+
+@asynccontextmanager
+async def _warm_lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """Startup of `hccguide serve`: warm every cache before the server accepts its first connection (uvicorn
+    binds, or a worker starts accepting, only after the lifespan startup)."""
+    seconds = warm_caches()
+    log.info("caches ready in %.1f s", seconds)
+    yield
+
+
 def _safe_next(target: str) -> str:
     """Only a local path may follow a login (no open redirect to another site)."""
     return target if target.startswith("/") and not target.startswith(("//", "/\\")) else "/"
@@ -412,8 +523,10 @@ def _install_openapi(app: FastAPI) -> None:
 
 
 def create_app_from_env() -> FastAPI:
-    """The app of `hccguide serve --workers N` (uvicorn factory): key and body limit from HCCGUIDE_API_KEY and
-    HCCGUIDE_MAX_BODY_BYTES."""
+    """The app of `hccguide serve` (uvicorn factory, one per worker process): key, body limit and response cache
+    budget from HCCGUIDE_API_KEY, HCCGUIDE_MAX_BODY_BYTES and HCCGUIDE_RESPONSE_CACHE_BYTES; warmed at startup."""
     limit = os.environ.get("HCCGUIDE_MAX_BODY_BYTES")
+    cache = os.environ.get("HCCGUIDE_RESPONSE_CACHE_BYTES")
     return create_app(api_key=os.environ.get("HCCGUIDE_API_KEY") or None,
-                      max_body_bytes=int(limit) if limit else None)
+                      max_body_bytes=int(limit) if limit else None,
+                      response_cache_bytes=int(cache) if cache else None, warm=True)

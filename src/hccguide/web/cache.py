@@ -68,3 +68,115 @@ def search_answer(kb: Any, q: str, **options: Any) -> dict:
     from hccguide.search.query import search
 
     return answer(kb, "search", (q, *sorted(options.items())), lambda: search(kb, q, **options))
+
+
+# ---------------------------------------------------------------------------------------------------- response bytes
+# GET routes whose 200 answer depends only on the path, the query string, the KB release and today's date (the code
+# set in force): code pages and search, both faces. No request header changes such an answer (the pages read only
+# request.url.path; Accept and HX-Request change only how an *error* is shown, and errors are never cached).
+CACHED_PREFIXES = ("/codes/", "/api/codes/")
+CACHED_PATHS = frozenset({"/search", "/api/search"})
+RESPONSE_CACHE_BYTES = 64_000_000  # 64 MB: about 1,200 code pages (HTML ~52 kB, JSON ~46 kB) or 20,000 searches
+CACHE_CONTROL = b"private, no-cache"  # a browser keeps the page and revalidates it (If-None-Match -> 304)
+
+
+def cacheable(method: str, path: str) -> bool:
+    """True for a GET of a code page or a search (either face)."""
+    return method == "GET" and (path in CACHED_PATHS or path.startswith(CACHED_PREFIXES))
+
+
+class CachedResponse:
+    """One stored 200 answer: its response headers (without the security headers Guard adds to every answer),
+    body bytes and ETag (a quoted BLAKE2b digest of the body, 16 bytes)."""
+
+    __slots__ = ("body", "etag", "headers")
+
+    def __init__(self, headers: list[tuple[bytes, bytes]], body: bytes, etag: bytes) -> None:
+        self.headers, self.body, self.etag = headers, body, etag
+
+
+def etag_of(body: bytes) -> bytes:
+    """The strong ETag of a body: `"<32 hex digits>"` (BLAKE2b, 16 bytes)."""
+    import hashlib
+
+    return b'"' + hashlib.blake2b(body, digest_size=16).hexdigest().encode() + b'"'
+
+
+def etag_matches(if_none_match: bytes | None, etag: bytes) -> bool:
+    """RFC 9110 13.1.2: If-None-Match matches `*` or any listed tag (weak comparison: a W/ prefix is ignored)."""
+    if not if_none_match:
+        return False
+    tags = [t.strip() for t in if_none_match.split(b",")]
+    return b"*" in tags or any(t.removeprefix(b"W/") == etag for t in tags)
+
+
+class ResponseCache:
+    """Bytes of recent 200 answers of cacheable GET routes, LRU, bounded by the total of body sizes.
+
+    Key: (path, raw query string, KB release token, today's date). Used from the event loop thread only (ASGI
+    middleware), so there is no lock. `max_bytes` 0 turns it off. Counts hits and misses."""
+
+    def __init__(self, max_bytes: int = RESPONSE_CACHE_BYTES) -> None:
+        self.max_bytes = max_bytes
+        self.size = 0
+        self.hits = 0
+        self.misses = 0
+        self._data: OrderedDict[Hashable, CachedResponse] = OrderedDict()
+
+    def get(self, key: Hashable) -> CachedResponse | None:
+        entry = self._data.get(key)
+        if entry is None:
+            self.misses += 1
+            return None
+        self._data.move_to_end(key)
+        self.hits += 1
+        return entry
+
+    def put(self, key: Hashable, entry: CachedResponse) -> None:
+        """Store an answer (one larger than a quarter of the budget is not kept)."""
+        if len(entry.body) * 4 > self.max_bytes:
+            return
+        old = self._data.pop(key, None)
+        if old is not None:
+            self.size -= len(old.body)
+        self._data[key] = entry
+        self.size += len(entry.body)
+        while self.size > self.max_bytes:
+            _, evicted = self._data.popitem(last=False)
+            self.size -= len(evicted.body)
+
+    def clear(self) -> None:
+        self._data.clear()
+        self.size = 0
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+
+_RELEASE: dict[tuple, str | None] = {}
+
+
+def release_token() -> str | None:
+    """The release id of the KB the faces answer from (`shared_kb().release_id`), None when none is built.
+
+    `shared_kb()` reads `current.json` on each call (about 0.1 ms); this asks it again only when that file's
+    stat signature (inode, size, mtime) changes, so a `kb build` / `kb add` while serving starts a new key."""
+    from hccguide.errors import HccguideError
+    from hccguide.kb import releases
+
+    pointer = releases.current_pointer()
+    try:
+        st = pointer.stat()
+        sig: tuple = (str(pointer), st.st_ino, st.st_size, st.st_mtime_ns)
+    except OSError:
+        sig = (str(pointer), None)
+    if sig not in _RELEASE:
+        from hccguide.kb.open import shared_kb
+
+        try:
+            rid: str | None = shared_kb().release_id
+        except HccguideError:
+            return None  # no KB: the route answers its 503; nothing cached, nothing remembered
+        _RELEASE.clear()
+        _RELEASE[sig] = rid
+    return _RELEASE[sig]
