@@ -69,6 +69,21 @@ def test_header_lists_billable_choices_and_axes(served_kb: KB) -> None:
     assert "stage" in first["axes"]
 
 
+@pytest.mark.parametrize(
+    ("q", "header", "first_choice", "why"),
+    [
+        ("breast cancer", "C50", "C50.919", "no site, side or type said: the unspecified code, not inflammatory C50.A0"),
+        ("ckd", "N18", "N18.9", "no stage said: N18.9, not stage 1"),
+        ("heart failure", "I50", "I50.9", "no type said: I50.9"),
+    ],
+)
+def test_header_choices_start_with_what_the_words_support(served_kb: KB, q: str, header: str, first_choice: str,
+                                                          why: str) -> None:
+    """The note checker codes a header by its first choice, so the first must add nothing the text did not say."""
+    result = next(r for r in search(served_kb, q, limit=10)["results"] if r["code"] == header)
+    assert result["choices"][0]["code"] == first_choice, why
+
+
 def test_typo_is_corrected_and_reported(served_kb: KB) -> None:
     answer = search(served_kb, "osteomylitis l foot", limit=5)
     assert {"from": "osteomylitis", "to": "osteomyelitis"} in answer["corrections"]

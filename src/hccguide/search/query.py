@@ -34,7 +34,7 @@ from hccguide.kb.reference import resolve_model
 from hccguide.search.combinations import matching_rules, promote
 from hccguide.search.index import SearchIndex, open_index
 from hccguide.search.rank import Concept, Scored, rank
-from hccguide.search.text import STOPWORDS, raw_tokens, stem
+from hccguide.search.text import STOPWORDS, content_tokens, raw_tokens, stem
 
 MIN_CHARS = 2
 MAX_CHARS = 2000
@@ -238,8 +238,18 @@ def hcc_map(kb: KB, model: str, payment_year: int) -> dict[str, tuple[str, str]]
 
 
 # ------------------------------------------------------------------------------------------------ results
-def _choices(si: SearchIndex, i: int, scores: dict[int, float], limit: int = 12) -> list[int]:
-    """Billable descendants of a header (documents), best scored first, then tabular order."""
+# Words a choice may add to its header without naming something the query did not say: the tabular's default
+# reading when documentation is silent ('unspecified', 'site', 'NOS': ICD-10-CM Official Guidelines I.A.9 and
+# I.B.18), and the patient's sex, which a phrase does not carry but the claim or note does ('female breast').
+NOT_A_QUALIFIER = frozenset({"unspecifi", "unspecified", "site", "nos", "female", "male"})
+
+
+def _choices(si: SearchIndex, i: int, scores: dict[int, float], asked: frozenset[str] | None = None,
+             limit: int = 12) -> list[int]:
+    """Billable descendants of a header (documents): first those whose title adds the fewest qualifiers the query
+    did not ask for ('breast cancer' -> C50.919 'of unspecified site of unspecified female breast' before C50.A0
+    'Malignant inflammatory neoplasm ...'), then best scored, then tabular order. `asked`: stems of the query's
+    words and their synonyms; None when the query was a code (a coder browsing a header: tabular order)."""
     out: list[int] = []
     stack = list(reversed(si.children.get(si.docs[i].code, [])))
     while stack:
@@ -248,7 +258,15 @@ def _choices(si: SearchIndex, i: int, scores: dict[int, float], limit: int = 12)
         if d.billable or d.ext:
             out.append(j)
         stack.extend(reversed(si.children.get(d.code, [])))
-    out.sort(key=lambda j: (-round(scores.get(j, 0.0), 6), j))
+    header = set(content_tokens(si.docs[i].title))
+
+    def unasked(j: int) -> int:
+        if asked is None:
+            return 0
+        added = set(content_tokens(si.docs[j].title)) - header - asked
+        return sum(1 for w in added if w not in NOT_A_QUALIFIER)
+
+    out.sort(key=lambda j: (unasked(j), -round(scores.get(j, 0.0), 2), j))  # then clearly better scored, then tabular order
     return out[:limit]
 
 
@@ -345,6 +363,7 @@ def search(
         notes.append(f"only the first {MAX_TOKENS} words of a long query are used")
 
     ranked: list[Scored] = []
+    concepts: list[Concept] = []
     corrections: list[dict] = []
     expansions: list[dict] = []
     words = text.split()
@@ -371,6 +390,8 @@ def search(
                 ranked.extend(found)
 
     scores = {s.doc: s.score for s in ranked}
+    asked = (frozenset(w for c in concepts for alt in c.alts for w in alt) | frozenset(content_tokens(text))
+             if concepts else None)
     results: list[dict] = []
     shown: set[str] = set()
     ext_codes = [undot(si.docs[s.doc].ext[s.ext][1]) for s in ranked[: limit * 4] if s.ext is not None]
@@ -407,7 +428,7 @@ def search(
             ]
             item["axes"] = _axes([e[2] for e in doc.ext])
         elif not billable_now:
-            picks = _choices(si, s.doc, scores)
+            picks = _choices(si, s.doc, scores, asked)
             item["choices"] = [
                 {
                     "code": si.docs[j].dotted,
