@@ -17,7 +17,7 @@ from typing import Annotated
 import typer
 
 from hccguide.cli import JsonOpt, app, console, emit_json, err_console, handles_errors
-from hccguide.errors import BadDate, BadInput, HccguideError
+from hccguide.errors import BadDate, BadInput
 
 
 def _day(value: str | None) -> date | None:
@@ -113,20 +113,6 @@ def _batch_inputs(source: Path) -> tuple[list[tuple[str, str | None, str | None]
     return notes, rejected
 
 
-def _rows(note_id: str, result: object) -> list[dict]:
-    rows = []
-    for c in result.conditions:  # type: ignore[attr-defined]
-        rows.append({
-            "note_id": note_id, "condition": c.text, "start": c.start, "end": c.end, "section": c.section,
-            "assertion": c.assertion, "codes": " ".join(cc.code for cc in c.codes),
-            "hccs": " ".join(f"{h.model.split()[-1]}:{h.hcc}" for h in c.hcc), "supported": c.supported,
-            "reason": c.reason, "monitor": len(c.meat.monitor), "evaluate": len(c.meat.evaluate),
-            "assess": len(c.meat.assess), "treat": len(c.meat.treat), "queries": " | ".join(c.queries),
-            "code_set": result.code_set, "payment_year": result.payment_year,  # type: ignore[attr-defined]
-        })
-    return rows
-
-
 def _write(path: Path, rows: list[dict], columns: list[str]) -> None:
     import pyarrow as pa
     import pyarrow.csv as pacsv
@@ -152,12 +138,19 @@ def note_batch_cmd(
         str | None, typer.Option("--date-of-service", help="YYYY-MM-DD for notes without their own date.")
     ] = None,
     as_json: JsonOpt = False,
+    processes: Annotated[
+        int | None, typer.Option("--processes", help="Worker processes, each loading the pipeline once (default: the "
+                                 "cores available; small batches run in this process).")
+    ] = None,
+    setting: Annotated[
+        str, typer.Option("--setting", help="outpatient (default) or inpatient (uncertain diagnoses coded).")
+    ] = "outpatient",
 ) -> None:
     """Check many notes: one row per condition; rows in = notes checked + notes rejected (with the reason)."""
     from rich.progress import Progress
 
     from hccguide.kb.open import open_kb
-    from hccguide.notes.pipeline import check_note, pipeline_for
+    from hccguide.notes.batch import check_many
 
     kb = open_kb()
     default_day = _day(date_of_service)
@@ -165,18 +158,13 @@ def note_batch_cmd(
     rows: list[dict] = []
     checked = 0
     with Progress(console=err_console, transient=True) as bar:
-        task = bar.add_task("loading the note pipeline", total=len(notes))
-        pipeline_for(kb, kb.code_sets[0])
-        bar.update(task, description="checking notes")
-        for note_id, text, day in notes:
-            try:
-                if not isinstance(text, str):
-                    raise BadInput("the note text is missing", field="text", value=None, fix="a text per row")
-                result = check_note(kb, text, date_of_service=day or default_day, payment_year=payment_year)
-            except HccguideError as exc:  # the reason names the field and rule, never the text
-                rejected.append({"note_id": note_id, "reason": f"{exc.code}: {exc.field}: {exc}"})
+        task = bar.add_task("checking notes", total=len(notes))
+        for note_id, found, reason in check_many(kb, notes, processes=processes, default_day=default_day,
+                                                 payment_year=payment_year, setting=setting):
+            if found is None:
+                rejected.append({"note_id": note_id, "reason": reason})
             else:
-                rows.extend(_rows(note_id, result))
+                rows.extend(found)
                 checked += 1
             bar.advance(task)
     rejects = rejects or out.with_name(out.name + ".rejects.csv")

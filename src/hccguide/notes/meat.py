@@ -249,14 +249,28 @@ def _narrow(text: str, group: list[tuple[int, int, int]], seg: str, codes: list[
     return targets
 
 
+_EVIDENCE_MEMO: dict[tuple[int, str], tuple] = {}
+
+
+def _evidence_rows(seg: str, rules: Rules) -> tuple:
+    """The evidence.csv rows whose pattern is in `seg` (memo per rules object and clause text, bounded: a clause
+    is asked about several candidate groups)."""
+    key = (id(rules), seg)
+    hit = _EVIDENCE_MEMO.get(key)
+    if hit is None:
+        if len(_EVIDENCE_MEMO) > 20_000:
+            _EVIDENCE_MEMO.clear()
+        hit = tuple(row for row in rules.evidence if row.pattern.search(seg))
+        _EVIDENCE_MEMO[key] = hit
+    return hit
+
+
 def _evidence_targets(seg: str, candidates: list[int], codes: list[list[str]], rules: Rules) -> list[int]:
     """The candidate conditions a clause is evidence for (notes/rules/evidence.csv): for each row whose pattern is
     in the clause, the candidates of its first code prefix that has any (a row lists its prefixes in priority
     order: 'EF 35%' is heart failure's evidence before a cardiomyopathy's)."""
     out: set[int] = set()
-    for row in rules.evidence:
-        if not row.pattern.search(seg):
-            continue
+    for row in _evidence_rows(seg, rules):
         for p in row.codes:
             hit = [i for i in candidates if any(c.startswith(p) for c in codes[i])]
             if hit:

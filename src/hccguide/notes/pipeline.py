@@ -127,9 +127,8 @@ def build_pipeline(kb: KB, code_set: str) -> NotePipeline:
     """Build the pipeline (spaCy blank English, a phrase index over the lexicon, medspaCy Sectionizer and ConText
     with our rules); use `pipeline_for` to build it once per KB handle. The lexicon is cached next to the KB."""
     import spacy
-    from medspacy.context import ConText, ConTextRule
-    from medspacy.section_detection import Sectionizer
 
+    ConText, ConTextRule, Sectionizer = _medspacy_parts()
     rules = load_rules()
     nlp = spacy.blank("en")
     lexicon, tokens = cached_lexicon(
@@ -144,6 +143,47 @@ def build_pipeline(kb: KB, code_set: str) -> NotePipeline:
         for r in rules.context
     ])
     return NotePipeline(nlp, matcher, sectionizer, context, lexicon, rules, code_set)
+
+
+def _medspacy_parts() -> tuple[Any, Any, Any]:
+    """medspaCy's ConText, ConTextRule and Sectionizer without the rest of medspaCy.
+
+    `import medspacy.context` first runs medspacy/__init__.py, which loads every component (PyRuSH, the
+    TargetMatcher, QuickUMLS and through it NLTK): about 1.5 s of CPU on this machine, for parts the checker does
+    not use. If medspaCy is not imported yet, its package is entered as a bare namespace (its __path__ only) and
+    QuickUMLS as an empty module while the two subpackages load (medspacy/util.py imports QuickUMLS's spaCy
+    factory at module level, used only by medspacy.load), then both placeholders are removed: a later `import
+    medspacy` or `import quickumls` anywhere in the process loads the real packages."""
+    import importlib.util
+    import sys
+    import types
+
+    placed = []
+    if "medspacy" not in sys.modules:
+        spec = importlib.util.find_spec("medspacy")
+        if spec is not None and spec.submodule_search_locations:
+            pkg = types.ModuleType("medspacy")
+            pkg.__path__ = list(spec.submodule_search_locations)
+            pkg.__spec__ = spec
+            sys.modules["medspacy"] = pkg
+            placed.append("medspacy")
+            if "quickumls" not in sys.modules:
+                stub = types.ModuleType("quickumls")
+                stub.spacy_component = types.ModuleType("quickumls.spacy_component")  # type: ignore[attr-defined]
+                sys.modules["quickumls"] = stub
+                placed.append("quickumls")
+    try:
+        from medspacy._extensions import set_extensions
+        from medspacy.context import ConText, ConTextRule
+        from medspacy.section_detection import Sectionizer
+
+        set_extensions()  # what medspacy/__init__.py does: the Doc/Span/Token attributes (doc._.sections, ...)
+    finally:
+        for name in placed:
+            sys.modules.pop(name, None)
+        if "quickumls" in placed:  # imported against the placeholder: a later `import medspacy` imports it again
+            sys.modules.pop("medspacy.util", None)
+    return ConText, ConTextRule, Sectionizer
 
 
 class PhraseIndex:
@@ -295,7 +335,20 @@ def _section_trigger(sections: list[tuple[str, int, int, int]], pos: int) -> Spa
 
 # ------------------------------------------------------------------------------------------------ codes
 def _search(kb: KB, query: str, fy: int, payment_year: int) -> list[dict]:
-    """search() results for a condition phrase (billable codes), cached on the KB handle."""
+    """search() results for a condition phrase (billable codes), kept on disk next to the KB (notes/codecache.py):
+    the search index is opened only for a phrase not coded before with this KB release and search code."""
+    from hccguide.notes import codecache
+
+    key = f"{fy}|{payment_year}|{query.lower()}"
+    hit = codecache.get(kb, key)
+    if hit is None:
+        hit = _run_search(kb, query, fy, payment_year)
+        codecache.put(kb, key, hit)
+    return hit
+
+
+def _run_search(kb: KB, query: str, fy: int, payment_year: int) -> list[dict]:
+    """search() results for a condition phrase: the billable choices, at most 4."""
     from hccguide.search import search
 
     def run() -> list[dict]:
@@ -319,7 +372,7 @@ def _search(kb: KB, query: str, fy: int, payment_year: int) -> list[dict]:
                 out.append({**pick, "notes": found.get("notes", [])})
         return out[:4]
 
-    return kb.memo(("notes.search", query.lower(), fy, payment_year), run)
+    return run()
 
 
 def _code_query(m: RawMention) -> tuple[str, list[str]]:
