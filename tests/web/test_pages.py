@@ -161,3 +161,14 @@ def test_stylesheet_is_served_and_has_print_rules(client: TestClient) -> None:
     css = client.get("/static/style.css")
     assert css.status_code == 200 and "@media print" in css.text
     assert "http://" not in css.text and "https://" not in css.text
+
+
+def test_deleted_code_without_successor_links_a_search_of_the_new_code_set(client: TestClient) -> None:
+    """S23.420A: deleted in FY2027 with nothing beneath or beside it in the addenda. The page guesses no successor;
+    it links a search of FY2027 for the condition, and that search finds the sternoclavicular sprain codes."""
+    page = client.get("/codes/S23.420A", headers=HTML).text
+    assert "conversion table" in page
+    href = re.search(r'id="fy-change-search" href="([^"]+)"', page)
+    assert href is not None
+    found = client.get(href.group(1).replace("&amp;", "&"), headers=HTML)
+    assert found.status_code == 200 and "S43.60XA" in found.text
