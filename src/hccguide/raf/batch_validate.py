@@ -298,10 +298,11 @@ FROM (
     return out
 
 
-def prepare_tables(kb: KB, unreadable: Rows | None = None) -> dict[str, Rows]:
+def prepare_tables(kb: KB, unreadable: Rows | None = None, filter_encounters: bool = False) -> dict[str, Rows]:
     """The reference tables `prepare_statements` reads, by view name: ref_codes (every billable code of the loaded
-    code sets, CMS maps and codes new in the newest fiscal year: tables.valid_codes, tables.new_codes), ref_new_codes,
-    ref_cpt (cpt_rows), ref_mce_sex (KB mce_sex_edits) and ref_unreadable (the unreadable CSV lines, as rejects;
+    code sets, CMS maps and codes new in the newest fiscal year: tables.valid_codes, tables.new_codes; cid = the
+    code's row, an integer key), ref_new_codes, ref_cpt (cpt_rows; empty without filter_encounters, which alone
+    reads it), ref_mce_sex (KB mce_sex_edits) and ref_unreadable (the unreadable CSV lines, as rejects;
     batch_io.unreadable_rows). Both engines register exactly these."""
     from hccguide.raf.batch_io import unreadable_rows
 
@@ -311,15 +312,20 @@ def prepare_tables(kb: KB, unreadable: Rows | None = None) -> dict[str, Rows]:
         return {
             "ref_codes": Rows({"code": ("VARCHAR", codes), "cid": ("INTEGER", list(range(len(codes))))}),
             "ref_new_codes": Rows({"code": ("VARCHAR", sorted(new))}),
-            "ref_cpt": cpt_rows(kb),
             "ref_mce_sex": sex_edit_rows(kb),
         }
 
     static = kb.memo(("raf.batch_validate", "reference"), build)
-    return {**static, "ref_unreadable": unreadable if unreadable is not None else unreadable_rows([])}
+    cpt = kb.memo(("raf.batch_validate", "cpt"), lambda: cpt_rows(kb)) if filter_encounters else cpt_rows(None)
+    return {
+        **static,
+        "ref_cpt": cpt,
+        "ref_unreadable": unreadable if unreadable is not None else unreadable_rows([]),
+    }
 
 
-def cpt_rows(kb: KB) -> Rows:
-    """The CMS risk-adjustment-eligible CPT/HCPCS lists of every year in the KB (eligible_cpt_hcpcs)."""
-    rows = kb.cursor().execute("SELECT year, code FROM eligible_cpt_hcpcs").fetchall()
+def cpt_rows(kb: KB | None) -> Rows:
+    """The CMS risk-adjustment-eligible CPT/HCPCS lists of every year in the KB (eligible_cpt_hcpcs); no rows for
+    kb None."""
+    rows = kb.cursor().execute("SELECT year, code FROM eligible_cpt_hcpcs").fetchall() if kb is not None else []
     return Rows.of([("year", "INTEGER"), ("code", "VARCHAR")], rows)

@@ -124,7 +124,7 @@ def run_duckdb(
         read_source(con, diagnoses, DX_COLUMNS, REQUIRED_DX, column_map, "diagnoses", "src_dx"),
     ]
     try:
-        for name, table in prepare_tables(kb, unreadable_rows(sources)).items():
+        for name, table in prepare_tables(kb, unreadable_rows(sources), filter_encounters).items():
             _table(con, name, table)
         types = {**sources[0].types, **sources[1].types}  # column names of the two files differ (member_id aside)
         stmts = prepare_statements(

@@ -158,7 +158,7 @@ def run_spark(
         _source(spark, Path(members), MEMBER_COLUMNS, REQUIRED_MEMBER, column_map, "src_members", "members"),
         _source(spark, Path(diagnoses), DX_COLUMNS, REQUIRED_DX, column_map, "src_dx", "diagnoses"),
     ]
-    for name, table in prepare_tables(kb).items():
+    for name, table in prepare_tables(kb, filter_encounters=filter_encounters).items():
         _arrow_to_view(spark, table, name)
 
     def run(stmts: list[tuple[str, str]], cache: bool = True) -> None:
