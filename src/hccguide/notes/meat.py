@@ -3,18 +3,23 @@ each clause belongs to (CMS RADV Medical Record Reviewer Guidance: the record mu
 monitored, evaluated, assessed/addressed or treated in the encounter).
 
 A clause is a stretch of a sentence between ',', ';', ' - ', ':' or the sentence end. Its element is that of its
-first trigger (notes/rules/meat.csv); neighbouring clauses of the same element merge ('daily weights, strict
-I/O'). Only clauses in this encounter's sections count (HPI, subjective, exam, objective, results, assessment and
+first trigger (notes/rules/meat.csv), cut where a treatment verb begins; each clause is its own span, the
+shortest phrase that carries the evidence ('daily weights', 'strict I/O'). Only clauses in this encounter's sections count (HPI, subjective, exam, objective, results, assessment and
 plan, hospital course, follow-up, or a note without headers): a drug in a medication list or a diagnosis in the
 past medical history is not evidence.
 
 A clause is linked to a condition, in this order, never by a bare word window:
-1. sentence: the condition mentions of the same sentence written before the clause (the nearest group of them),
-   else the first one after it;
+1. sentence: the condition mentions of the same sentence written before the clause (the nearest group of them,
+   narrowed to those the clause is evidence for; in 'X with/on/due to Y' the first), else the first one after
+   it; a trigger that is a word of the condition itself ('ESRD on HD') is not evidence;
 2. problem-oriented plan: in an assessment/plan or hospital course section, the problem line the clause's line
-   belongs to ('2. CKD 3b - stable.' then 'Follow with nephrology.' on the next line);
+   belongs to ('2. CKD 3b - stable.' then 'Follow with nephrology.' on the next line; a problem heading alone on
+   its line owns the paragraph under it; in a list of one-line problems the line after the last is the visit's);
 3. what the clause is evidence for (notes/rules/evidence.csv: 'A1c 8.2' -> diabetes, 'EF 35%' -> heart failure,
-   'continue apixaban' -> atrial fibrillation), for the present conditions whose code starts with a listed prefix.
+   'continue apixaban' -> atrial fibrillation), for the present conditions whose code starts with a listed prefix
+   (the row's first prefix that any condition has);
+4. in a plan, a clause with none of these goes with the clause before it in the same sentence ('Continue ART,
+   labs in 6 months').
 """
 
 from __future__ import annotations
@@ -39,6 +44,7 @@ _CUT = re.compile(r"(on|continue[sd]?|start(ed)?|increase[sd]?|decrease[sd]?|res
 _HOME = re.compile(r"\b(at home|home (readings?|log|checks?|bp|glucose|sugars?)|per (his |her )?log)\b",
                    re.IGNORECASE)
 _PROBLEM_SECTIONS = frozenset({"assessment_plan", "hospital_course", None})
+_PLAN_ONLY = frozenset({"assessment_plan", "hospital_course", "follow_up"})
 # a problem line that is only a heading: no sentence or clause inside, short
 _HEADING = re.compile(r"[^\n.;:]{2,90}?[:.]?[ \t]*")
 
@@ -95,38 +101,21 @@ def clauses_of(text: str, sections: list[tuple[str, int, int, int]], rules: Rule
             pieces.append((pos, m.start()))
             pos = m.end()
         pieces.append((pos, s1))
-        prev: Clause | None = None
         for a, b in pieces:
             if any(h0 <= a < h1 for h0, h1 in headers):
-                prev = None
                 continue
             lead = _BULLET.match(text, a, b)
             a = lead.end() if lead else a
             end = b
             while end > a and text[end - 1] in " .\t\r\n":
                 end -= 1
-            parts = _segments(text, a, end, rules)
-            if not parts:
-                prev = None
-                continue
-            for element, p0, p1, t0, t1 in parts:
+            for element, p0, p1, t0, t1 in _segments(text, a, end, rules):
                 if element == "evaluate" and _HOME.search(text, p0, p1):
                     element = "monitor"  # a reading the patient took at home is Monitor, not a test of this visit
-                if element == "none":
-                    prev = None
-                    continue
-                # neighbours of one element merge ('daily weights, strict I/O'), but not two treatments each with
-                # its own verb ('increase metformin to 1000 mg, start empagliflozin 10 mg')
-                own_verb = element == "treat" and t0 == p0 and _CUT.match(text, p0) is not None
-                if prev is not None and prev.element == element and not own_verb \
-                        and re.fullmatch(r"[,\s]*(and\s+)?", text[prev.end:p0]):
-                    clause = Clause(prev.element, prev.start, p1, text[prev.start:p1], prev.trigger, prev.trigger_end,
-                                    (s0, s1), section)
-                    out[-1] = clause
-                else:
-                    clause = Clause(element, p0, p1, text[p0:p1], t0, t1, (s0, s1), section)
-                    out.append(clause)
-                prev = clause
+                if element != "none":
+                    # each clause is its own span, the shortest phrase that carries the evidence (GUIDE.md):
+                    # 'daily weights', 'strict I/O'; 'increase metformin to 1000 mg', 'start empagliflozin'
+                    out.append(Clause(element, p0, p1, text[p0:p1], t0, t1, (s0, s1), section))
     return out
 
 
@@ -292,6 +281,7 @@ def link_clauses(
     of condition i; `present[i]` whether it is asserted present (only present conditions get evidence)."""
     out: list[tuple[int, Clause]] = []
     blocks = _problem_lines(text, mentions, sections)
+    last: tuple[tuple[int, int], list[int]] | None = None
     for cl in clauses:
         s0, s1 = cl.sentence
         in_sent = sorted((m for m in mentions if s0 <= m[0] < s1), key=lambda m: m[0])
@@ -354,6 +344,11 @@ def link_clauses(
             after = [m for m in in_sent if m[0] >= cl.end]
             if after:
                 targets = [after[0][2]]
+                seg = text[cl.start:cl.end]
+                if cl.element in ("monitor", "evaluate") and not _evidence_targets(seg, targets, codes, rules):
+                    # 'Right knee with crepitus and varus deformity': a finding of another present condition
+                    targets = _evidence_targets(seg, [i for i in range(len(codes)) if present[i]], codes,
+                                                rules) or targets
             else:  # 'continue metformin for diabetes': the condition named inside the clause, after the trigger
                 targets = [m[2] for m in in_sent if cl.trigger_end <= m[0] < cl.end
                            and re.search(r"\b(for|of)\s+(his|her|the|their)?\s*$", text[cl.trigger_end:m[0]])]
@@ -367,6 +362,12 @@ def link_clauses(
         if not targets:
             targets = _evidence_targets(text[cl.start:cl.end], [i for i in range(len(codes)) if present[i]], codes,
                                         rules)
+        if not targets and last is not None and last[0] == cl.sentence and cl.section in _PLAN_ONLY:
+            # 'Continue ART, labs in 6 months': a clause with no condition of its own goes with the clause before
+            # it in the same sentence
+            targets = last[1]
+        if targets:
+            last = (cl.sentence, targets)
         for ci in dict.fromkeys(targets):
             if present[ci]:
                 out.append((ci, clause))

@@ -85,6 +85,14 @@ _HISTORY_WORDS = re.compile(r"\b(history|hx|h/o)\b", re.IGNORECASE)
 NOT_CONDITIONS = frozenset("RSTVWXY")
 PLAN_SECTIONS = frozenset({"assessment_plan", "hospital_course"})
 COEXISTING = frozenset({"E08", "E09", "E10", "E11", "E13", "I69", "L89", "L97", "F02", "G30"})
+# Categories that name one condition at two levels of detail: 'depression' (F32.A) in the history and 'major
+# depressive disorder, recurrent, severe' (F33.2) in the plan are one condition; so are 'rheumatoid arthritis'
+# (M06.9) and 'seropositive rheumatoid arthritis' (M05.-).
+SAME_CONDITION = {"F33": "F32", "M06": "M05"}
+
+
+def _family(code: str) -> str:
+    return SAME_CONDITION.get(code[:3], code[:3])
 ASSERTION_ORDER = ("negated", "family", "hypothetical", "historical")
 CATEGORY_TO_ASSERTION = {"NEGATED_EXISTENCE": "negated", "FAMILY": "family", "HYPOTHETICAL": "hypothetical",
                          "HISTORICAL": "historical"}
@@ -481,7 +489,7 @@ def check_note(
     for code in list(groups):
         if code in addressed or code[:3] in COEXISTING:
             continue
-        better = [c for c in addressed if c[:3] == code[:3] and c in groups]
+        better = [c for c in addressed if _family(c) == _family(code) and c in groups]
         if better:
             groups[better[0]].extend(groups.pop(code))
 
