@@ -20,7 +20,7 @@ from hccguide.raf.batch_sql import in_list, lit, round_sql
 from hccguide.raf.rules import hierarchy_patches
 from hccguide.raf.segments import derive, select_segment
 from hccguide.raf.steps import sum_coefficients
-from hccguide.raf.tables import ModelTables, term_key
+from hccguide.raf.tables import ModelTables, interaction_spec, term_key
 
 DEMO_KEY = ("age", "sex", "dual", "orec", "lti", "new_enrollee", "esrd", "snp", "graft_months", "low_income")
 
@@ -134,6 +134,11 @@ WHERE cc IS NOT NULL""",
         stmts.append((f"cc_{t}", f"SELECT c.mkey, c.cc FROM cc_edit_{t} c WHERE {keep}"))
     else:
         stmts.append((f"cc_{t}", f"SELECT mkey, cc FROM cc_edit_{t}"))
+    # every interaction of interactions.csv that names a disease group needs an HCC: when all of the model's do,
+    # the demographic factors (DISABLED, NONAGED) are listed only for members with an HCC
+    spec = interaction_spec(model)
+    needs_hcc = all(any(f in spec.groups for f in i.factors) for i in spec.interactions)
+    with_hcc = f" AND mkey IN (SELECT mkey FROM hcc_{t})" if needs_hcc else ""
     stmts += [
         # apply_hierarchies
         (
@@ -148,8 +153,8 @@ WHERE NOT EXISTS (SELECT 1 FROM cc_{t} p JOIN ref_hier_{t} h ON p.cc = h.parent
             f"factor_{t}",
             f"""
 SELECT DISTINCT h.mkey, g.grp AS factor FROM hcc_{t} h JOIN ref_groups_{t} g ON h.cc = g.cc
-UNION ALL SELECT mkey, 'DISABLED' AS factor FROM mseg_{t} WHERE disabled AND scores_hccs
-UNION ALL SELECT mkey, 'NONAGED' AS factor FROM mseg_{t} WHERE NOT aged AND scores_hccs""",
+UNION ALL SELECT mkey, 'DISABLED' AS factor FROM mseg_{t} WHERE disabled AND scores_hccs{with_hcc}
+UNION ALL SELECT mkey, 'NONAGED' AS factor FROM mseg_{t} WHERE NOT aged AND scores_hccs{with_hcc}""",
         ),
         (
             f"inter_{t}",

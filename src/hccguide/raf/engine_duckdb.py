@@ -123,6 +123,10 @@ def run_duckdb(
         read_source(con, members, MEMBER_COLUMNS, REQUIRED_MEMBER, column_map, "members", "src_members"),
         read_source(con, diagnoses, DX_COLUMNS, REQUIRED_DX, column_map, "diagnoses", "src_dx"),
     ]
+    # the inputs are numbered (read_source); from here on no statement needs the input order (the rejects are
+    # written ORDER BY), so DuckDB may materialize and write in parallel without keeping it
+    keep_order = con.execute("SELECT current_setting('preserve_insertion_order')").fetchall()[0][0]
+    con.execute("SET preserve_insertion_order = false")
     try:
         for name, table in prepare_tables(kb, unreadable_rows(sources), filter_encounters).items():
             _table(con, name, table)
@@ -133,7 +137,10 @@ def run_duckdb(
         run_statements(con, stmts, step, 0.1, 0.3)
         run_models(con, plan, step)
         step("writing", 0.9)
-        con.execute(f"CREATE OR REPLACE TEMP TABLE scores AS {final_statement(plan, kb.release_id)}")
+        # a union of the model runs is read as cheaply as a copy of it (summary, write): a view; a payment blend
+        # joins models per member and is computed once
+        kind = "TABLE" if len(plan.blend) > 1 else "VIEW"
+        con.execute(f"CREATE OR REPLACE TEMP {kind} scores AS {final_statement(plan, kb.release_id)}")
         req_tag = next(tag for tag, m, _ in plan.runs if m == plan.requested)
         res = summarize(con, t0, undated_sex_statement(kb, payment_year), payment_year, new_code_statement(req_tag))
         if out_path:
@@ -146,6 +153,8 @@ def run_duckdb(
         if readable is None:
             raise
         raise readable from None
+    finally:
+        con.execute(f"SET preserve_insertion_order = {'true' if keep_order else 'false'}")
     res.out, res.rejects = out_path, rej_path
     step("done", 1.0)
     return res
