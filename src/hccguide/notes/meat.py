@@ -4,7 +4,8 @@ monitored, evaluated, assessed/addressed or treated in the encounter).
 
 A clause is a stretch of a sentence between ',', ';', ' - ', ':' or the sentence end. Its element is that of its
 first trigger (notes/rules/meat.csv), cut where a treatment verb begins; each clause is its own span, the
-shortest phrase that carries the evidence ('daily weights', 'strict I/O'). Only clauses in this encounter's sections count (HPI, subjective, exam, objective, results, assessment and
+shortest phrase that carries the evidence ('daily weights', 'strict I/O'; a run of lab values is one: 'Cr 1.3,
+eGFR 42'). Only clauses in this encounter's sections count (HPI, subjective, exam, objective, results, assessment and
 plan, hospital course, follow-up, or a note without headers): a drug in a medication list or a diagnosis in the
 past medical history is not evidence.
 
@@ -43,6 +44,7 @@ _CUT = re.compile(r"(on|continue[sd]?|start(ed)?|increase[sd]?|decrease[sd]?|res
                   re.IGNORECASE)
 _HOME = re.compile(r"\b(at home|home (readings?|log|checks?|bp|glucose|sugars?)|per (his |her )?log)\b",
                    re.IGNORECASE)
+_LAB = re.compile(r"[A-Za-z][A-Za-z0-9/-]{0,14}\s*:?\s*[<>]?\d")
 _PROBLEM_SECTIONS = frozenset({"assessment_plan", "hospital_course", None})
 _PLAN_ONLY = frozenset({"assessment_plan", "hospital_course", "follow_up"})
 # a problem line that is only a heading: no sentence or clause inside, short
@@ -112,9 +114,17 @@ def clauses_of(text: str, sections: list[tuple[str, int, int, int]], rules: Rule
             for element, p0, p1, t0, t1 in _segments(text, a, end, rules):
                 if element == "evaluate" and _HOME.search(text, p0, p1):
                     element = "monitor"  # a reading the patient took at home is Monitor, not a test of this visit
-                if element != "none":
-                    # each clause is its own span, the shortest phrase that carries the evidence (GUIDE.md):
-                    # 'daily weights', 'strict I/O'; 'increase metformin to 1000 mg', 'start empagliflozin'
+                if element == "none":
+                    continue
+                # each clause is its own span, the shortest phrase that carries the evidence (GUIDE.md: 'daily
+                # weights', 'strict I/O'; 'increase metformin to 1000 mg', 'start empagliflozin'), except a run of
+                # lab values, which is one result ('Cr 1.3, eGFR 42')
+                prev = out[-1] if out and out[-1].sentence == (s0, s1) else None
+                if prev is not None and element == "evaluate" == prev.element and _LAB.match(text, p0) \
+                        and _LAB.match(text, prev.start) and re.fullmatch(r"[,\s]*(and\s+)?", text[prev.end:p0]):
+                    out[-1] = Clause(element, prev.start, p1, text[prev.start:p1], prev.trigger, prev.trigger_end,
+                                     (s0, s1), section)
+                else:
                     out.append(Clause(element, p0, p1, text[p0:p1], t0, t1, (s0, s1), section))
     return out
 
