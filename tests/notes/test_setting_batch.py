@@ -152,3 +152,47 @@ def test_medspacy_parts_leave_the_real_package_importable(kb: KB) -> None:
             "assert hasattr(sys.modules['quickumls'], '__file__'); print('ok')")
     res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
     assert res.returncode == 0 and res.stdout.strip() == "ok", res.stderr[-2000:]
+
+
+@pytest.mark.parametrize(
+    ("setting", "status", "assertion", "why"),
+    [
+        ("outpatient", 200, "hypothetical", "the default: uncertain diagnoses are not coded (Guidelines IV.H)"),
+        ("inpatient", 200, "present", "coded as if established at discharge (II.H)"),
+        ("er", 422, None, "an unknown setting answers 422 in the one error shape, naming the field"),
+    ],
+)
+def test_api_setting(base_url: str, setting: str, status: int, assertion: str | None, why: str) -> None:
+    import httpx
+
+    note = "Discharge diagnoses:\n1. Probable aspiration pneumonia - treated with ampicillin-sulbactam."
+    r = httpx.post(f"{base_url}/api/notes", json={"text": note, "date_of_service": DOS, "setting": setting},
+                   timeout=120)
+    assert r.status_code == status, (why, r.text)
+    if status == 200:
+        body = r.json()
+        assert body["setting"] == setting
+        pneumonia = next(c for c in body["conditions"] if "pneumonia" in c["text"].lower())
+        assert pneumonia["assertion"] == assertion, why
+    else:
+        err = r.json()["error"]
+        assert "setting" in err["field"] and "pneumonia" not in r.text, why
+
+
+def test_notes_page_setting(base_url: str, browser: object, shots: Path) -> None:
+    """The /notes form's setting select: the same uncertain diagnosis is hypothetical outpatient and present
+    inpatient (screenshots at 1280 and 390 px)."""
+    note = "Discharge diagnoses:\n1. Probable aspiration pneumonia - treated with ampicillin-sulbactam."
+    for width, setting, cls in ((1280, "inpatient", "a-present"), (390, "outpatient", "a-hypothetical")):
+        page = browser.new_page(viewport={"width": width, "height": 900})  # type: ignore[attr-defined]
+        page.goto(f"{base_url}/notes")
+        page.fill("#n-text", note)
+        page.fill("#n-dos", DOS)
+        page.select_option("#n-setting", setting)
+        page.click("#n-check")
+        page.wait_for_selector("#cond-table")
+        assert page.locator(f"#note-text .cond.{cls}").count() >= 1, setting
+        assert page.input_value("#n-setting") == setting
+        assert f"{setting} setting" in page.inner_text("main")
+        page.screenshot(path=str(shots / f"notes-setting-{width}.png"), full_page=True)
+        page.close()

@@ -51,13 +51,15 @@ def _page(request: Request, form: dict, result: NoteResult | None, error: str | 
 
 @router.get("/notes", response_class=HTMLResponse, include_in_schema=False)
 def notes_page(request: Request) -> HTMLResponse:
-    return _page(request, {"text": EXAMPLE, "dos": "", "payment_year": "", "age": "", "sex": ""}, None, None, 200)
+    return _page(request, {"text": EXAMPLE, "dos": "", "payment_year": "", "age": "", "sex": "",
+                           "setting": "outpatient"}, None, None, 200)
 
 
 @router.post("/notes", response_class=HTMLResponse, include_in_schema=False)
 async def notes_check_page(request: Request) -> HTMLResponse:
     raw = parse_qs((await request.body()).decode("utf-8", "replace"), keep_blank_values=True)
-    form = {k: (raw.get(k) or [""])[0] for k in ("text", "dos", "payment_year", "age", "sex")}
+    form = {k: (raw.get(k) or [""])[0] for k in ("text", "dos", "payment_year", "age", "sex", "setting")}
+    form["setting"] = form["setting"] or "outpatient"
     member = None
     try:
         year = int(form["payment_year"]) if form["payment_year"].strip() else None
@@ -69,7 +71,7 @@ async def notes_check_page(request: Request) -> HTMLResponse:
         member = {"age": int(form["age"]), "sex": form["sex"]}
     try:
         result = check_note(shared_kb(), form["text"], date_of_service=form["dos"] or None, payment_year=year,
-                            member=member)
+                            member=member, setting=form["setting"])
     except HccguideError as exc:  # the message names the field, never the note
         return _page(request, form, None, f"{exc.field}: {exc}", 422)
     return _page(request, form, result, None, 200)
