@@ -12,7 +12,6 @@ rendered as literals by sqlglot (batch_sql.lit).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from hccguide.kb.reference import ESRD_GRAFT_SEGMENTS, PaymentYearConstants
 from hccguide.raf.batch_rows import Rows
@@ -218,33 +217,25 @@ HCC_LIST_DUCKDB = (
 HCC_EMPTY_DUCKDB = "CAST([] AS VARCHAR[])"
 
 
-def demographic_rows(keys: list[dict[str, Any]], model: str, tables: ModelTables) -> Rows:
-    """Score each distinct demographic key with segments.select_segment (the one definition of segments) and sum
-    its demographic terms with steps.sum_coefficients (the one coefficient lookup, extra terms of other segments
-    included): a few thousand keys instead of a join per member.
+def demographic_rows(keys: list[tuple], model: str, tables: ModelTables) -> Rows:
+    """Score each distinct demographic key (a tuple in DEMO_KEY order) with segments.select_segment (the one
+    definition of segments) and sum its demographic terms with steps.sum_coefficients (the one coefficient lookup,
+    extra terms of other segments included): a few thousand keys instead of a join per member.
 
-    Returns demo_seg: kid + DEMO_KEY + segment, disabled, aged, scores_hccs, demographic (the unrounded sum of the
-    key's demographic coefficients: score_parts' 'demographic' part before rounding)."""
-    seg_rows: dict[str, list] = {
-        k: [] for k in ("kid", *DEMO_KEY, "segment", "disabled", "aged", "scores_hccs", "demographic")
-    }
-    for kid, k in enumerate(keys):
-        d = derive(**{c: k[c] for c in DEMO_KEY})  # DEMO_KEY names derive's parameters
+    Returns demo_seg: DEMO_KEY + segment, disabled, aged, scores_hccs, demographic (the unrounded sum of the key's
+    demographic coefficients: score_parts' 'demographic' part before rounding)."""
+    out: dict[str, list] = {k: [] for k in ("segment", "disabled", "aged", "scores_hccs", "demographic")}
+    for k in keys:
+        d = derive(**dict(zip(DEMO_KEY, k, strict=True)))  # DEMO_KEY names derive's parameters
         seg = select_segment(d, model)
         factors, _ = sum_coefficients(seg, frozenset(), [], None, tables)
-        seg_rows["kid"].append(kid)
-        for col in DEMO_KEY:
-            seg_rows[col].append(k[col])
-        seg_rows["segment"].append(seg.segment)
-        seg_rows["disabled"].append(d.disabled)
-        seg_rows["aged"].append(d.aged)
-        seg_rows["scores_hccs"].append(seg.scores_hccs)
-        seg_rows["demographic"].append(float(sum(f.value for f in factors if f.kind == "demographic")))
-    types = {
-        "kid": "INTEGER",
-        "age": "INTEGER",
-        "graft_months": "INTEGER",
-        "demographic": "DOUBLE",
-        **dict.fromkeys(("sex", "dual", "orec", "segment"), "VARCHAR"),
-    }
-    return Rows({c: (types.get(c, "BOOLEAN"), v) for c, v in seg_rows.items()})
+        out["segment"].append(seg.segment)
+        out["disabled"].append(d.disabled)
+        out["aged"].append(d.aged)
+        out["scores_hccs"].append(seg.scores_hccs)
+        out["demographic"].append(float(sum(f.value for f in factors if f.kind == "demographic")))
+    columns = [list(c) for c in zip(*keys, strict=True)] if keys else [[] for _ in DEMO_KEY]
+    types = {"age": "INTEGER", "graft_months": "INTEGER", "demographic": "DOUBLE", "segment": "VARCHAR"}
+    types |= dict.fromkeys(("sex", "dual", "orec"), "VARCHAR")
+    cols = {**dict(zip(DEMO_KEY, columns, strict=True)), **out}
+    return Rows({c: (types.get(c, "BOOLEAN"), v) for c, v in cols.items()})

@@ -198,10 +198,7 @@ def run_models(con: duckdb.DuckDBPyConnection, plan: BatchPlan, step: Progress) 
     (batch_model.demographic_rows), its reference rows, then batch_model.model_statements."""
     for i, (tag, m, where) in enumerate(plan.runs):
         t = plan.tables[m]
-        keys = [
-            dict(zip(DEMO_KEY, r, strict=True))
-            for r in con.execute(f"SELECT DISTINCT {', '.join(DEMO_KEY)} FROM mem WHERE {where}").fetchall()
-        ]
+        keys = con.execute(f"SELECT DISTINCT {', '.join(DEMO_KEY)} FROM mem WHERE {where}").fetchall()
         _table(con, f"demo_seg_{tag}", demographic_rows(keys, m, t))
         for name, table in reference_rows(t).tables.items():
             _table(con, f"{name}_{tag}", table)

@@ -177,7 +177,7 @@ def run_spark(
     )
     for tag, m, where in plan.runs:
         t = plan.tables[m]
-        keys = [r.asDict() for r in spark.sql(f"SELECT DISTINCT {', '.join(DEMO_KEY)} FROM mem WHERE {where}").collect()]
+        keys = [tuple(r) for r in spark.sql(f"SELECT DISTINCT {', '.join(DEMO_KEY)} FROM mem WHERE {where}").collect()]
         _arrow_to_view(spark, demographic_rows(keys, m, t), f"demo_seg_{tag}")
         for name, table in reference_rows(t).tables.items():
             _arrow_to_view(spark, table, f"{name}_{tag}")
