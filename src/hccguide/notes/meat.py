@@ -266,12 +266,12 @@ def _evidence_rows(seg: str, rules: Rules) -> tuple:
 
 def _evidence_targets(seg: str, candidates: list[int], codes: list[list[str]], rules: Rules) -> list[int]:
     """The candidate conditions a clause is evidence for (notes/rules/evidence.csv): for each row whose pattern is
-    in the clause, the candidates of its first code prefix that has any (a row lists its prefixes in priority
-    order: 'EF 35%' is heart failure's evidence before a cardiomyopathy's)."""
+    in the clause, the candidates of its first code prefix (or '+'-joined prefixes) that has any ('I50 I25.5 I42':
+    'EF 35%' is heart failure's evidence, a cardiomyopathy's only without heart failure)."""
     out: set[int] = set()
     for row in _evidence_rows(seg, rules):
-        for p in row.codes:
-            hit = [i for i in candidates if any(c.startswith(p) for c in codes[i])]
+        for tier in row.tiers or tuple((c,) for c in row.codes):
+            hit = [i for i in candidates if any(c.startswith(p) for c in codes[i] for p in tier)]
             if hit:
                 out.update(hit)
                 break

@@ -11,7 +11,9 @@ files (cached per process); `parse_*` take the text so a test or a user can pass
   'denies fever, has pneumonia' negate pneumonia.
 - meat.csv (element, pattern, current, comment): MEAT triggers (regular expressions, case-insensitive); element
   `none` marks words that make a clause not evidence ('here for follow-up of diabetes': the visit reason).
-- evidence.csv (pattern, codes, comment): which labs, findings and drugs are evidence for which code prefixes.
+- evidence.csv (pattern, codes, comment): which labs, findings and drugs are evidence for which code prefixes, in
+  priority order ('I50 I25.5 I42': heart failure's evidence, a cardiomyopathy's only without one); '+' joins
+  prefixes of equal rank ('N18+N17': the CKD and the AKI both).
 """
 
 from __future__ import annotations
@@ -64,6 +66,7 @@ class EvidenceRow:
     pattern: re.Pattern[str]
     codes: tuple[str, ...]
     line: int
+    tiers: tuple[tuple[str, ...], ...] = ()  # prefixes in priority order, equal ranks joined: 'N18+N17'
 
 
 @dataclass(frozen=True)
@@ -150,11 +153,12 @@ _PREFIX = re.compile(r"^[A-Z][0-9][0-9A-Z](\.[0-9A-Z]{0,4})?$")
 def parse_evidence(text: str) -> tuple[EvidenceRow, ...]:
     out = []
     for line, row in _rows(text, "evidence.csv", ["pattern", "codes", "comment"]):
-        codes = tuple(row["codes"].split())
+        tiers = tuple(tuple(t.split("+")) for t in row["codes"].split())
+        codes = tuple(c for t in tiers for c in t)
         if not codes or not all(_PREFIX.match(c) for c in codes):
-            raise _bad("evidence.csv", line, "codes must be dotted ICD-10-CM codes or prefixes separated by spaces",
-                       row)
-        out.append(EvidenceRow(_regex("evidence.csv", line, row["pattern"], row), codes, line))
+            raise _bad("evidence.csv", line, "codes must be dotted ICD-10-CM codes or prefixes separated by spaces "
+                       "(in priority order), '+' joining prefixes of equal rank", row)
+        out.append(EvidenceRow(_regex("evidence.csv", line, row["pattern"], row), codes, line, tiers))
     return tuple(out)
 
 
