@@ -290,3 +290,51 @@ def test_encounter_filter_keeps_only_risk_adjustment_eligible_records(kb, tmp_pa
     assert res.dx_used + res.dx_rejected == len(ENCOUNTERS)
     hccs = duckdb.sql(f"SELECT hccs FROM '{tmp_path / 's.parquet'}'").fetchall()[0][0]
     assert hccs == ["38", "280", "327"]
+
+
+def test_typed_parquet_columns_read_as_their_text(kb, tmp_path: Path) -> None:
+    """A Parquet file with integer, boolean and date columns scores and rejects exactly as the same rows written as
+    CSV text (why: typed columns skip the text rules for speed, batch_validate.INTEGER_TYPES; an unsigned age past
+    BIGINT must still be 'not a whole number', a boolean is never an age)."""
+    con = duckdb.connect()
+    con.execute("""
+        CREATE TABLE m AS SELECT * FROM (VALUES
+          ('T1', 72::UBIGINT, 'F', NULL::DATE, true, false, NULL::INTEGER),
+          ('T2', 18446744073709551615::UBIGINT, 'M', NULL, false, false, NULL),
+          ('T3', 130::UBIGINT, 'F', NULL, false, true, NULL),
+          ('T4', NULL, 'M', DATE '1951-06-30', false, false, NULL),
+          ('T5', NULL, 'F', DATE '2031-01-01', false, false, NULL),
+          ('T6', 70::UBIGINT, 'F', NULL, false, false, 4),
+          ('T7', 66::UBIGINT, 'M', NULL, true, true, 2000)
+        ) t(member_id, age, sex, date_of_birth, lti, new_enrollee, graft_months)""")
+    con.execute("""
+        CREATE TABLE d AS SELECT * FROM (VALUES ('T1', 'E11.22', DATE '2025-03-01'), ('T4', 'I50.22', NULL),
+          ('T6', 'N18.6', DATE '2025-05-01'), ('T7', 'E11.9', DATE '2024-05-01')) t(member_id, dx_code, date_of_service)
+    """)
+    for name in ("m", "d"):
+        con.execute(f"COPY {name} TO '{tmp_path / name}.parquet' (FORMAT PARQUET)")
+        con.execute(f"COPY {name} TO '{tmp_path / name}.csv' (FORMAT CSV, HEADER)")
+    out = {}
+    for kind in ("parquet", "csv"):
+        res = run_duckdb(
+            kb,
+            tmp_path / f"m.{kind}",
+            tmp_path / f"d.{kind}",
+            out=tmp_path / f"s_{kind}.parquet",
+            rejects=tmp_path / f"r_{kind}.parquet",
+        )
+        scores = duckdb.sql(f"SELECT {COLS} FROM '{tmp_path / f's_{kind}.parquet'}' ORDER BY 1").fetchall()
+        # a Parquet row_number is the 1-based row, a CSV one the line (header = line 1): compared as the line
+        line = "row_number + 1" if kind == "parquet" else "row_number"
+        rejects = duckdb.sql(
+            f"SELECT * REPLACE ({line} AS row_number) FROM '{tmp_path / f'r_{kind}.parquet'}' ORDER BY 1, 2"
+        ).fetchall()
+        out[kind] = (res.members_scored, res.dx_used, scores, rejects)
+    assert out["parquet"] == out["csv"]
+    reasons = {r[2]: r[5] for r in out["parquet"][3] if r[0] == "members"}
+    assert reasons == {
+        "T2": "invalid age: not a whole number",
+        "T3": "invalid age: outside 0..125",
+        "T5": "invalid date: date_of_birth after the age reference date",
+        "T7": "invalid graft_months: outside 0..1500",
+    }

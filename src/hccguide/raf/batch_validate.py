@@ -67,7 +67,7 @@ def _blank(col: str) -> str:
 def _whole_col(col: str, types: dict[str, str]) -> tuple[str, str]:
     """(value, given) of a whole-number column: BIGINT or NULL when not a whole number; given = not blank."""
     if types.get(col) in INTEGER_TYPES:
-        return f"CAST({col} AS BIGINT)", f"{col} IS NOT NULL"
+        return f"TRY_CAST({col} AS BIGINT)", f"{col} IS NOT NULL"  # an unsigned value past BIGINT: not whole
     return _whole_sql(f"CAST({col} AS VARCHAR)"), f"NOT {_blank(col)}"
 
 
@@ -80,11 +80,13 @@ def _bool_col(col: str, types: dict[str, str]) -> str:
     return bool_sql(col)
 
 
-def _date_col(col: str, types: dict[str, str]) -> tuple[str, str]:
-    """(date, bad) of a date column: DATE or NULL; bad = given but not a date."""
+def _date_col(col: str, types: dict[str, str], blank_is_none: bool) -> tuple[str, str]:
+    """(date, bad) of a date column: DATE or NULL; bad = given but not a date (`blank_is_none`: spaces are not
+    given, as for date_of_service; date_of_birth of spaces is an invalid date)."""
     if types.get(col) == "DATE":
         return col, "FALSE"
-    return f"TRY_CAST({col} AS DATE)", f"(NOT {_blank(col)} AND TRY_CAST({col} AS DATE) IS NULL)"
+    given = f"NOT {_blank(col)}" if blank_is_none else f"{col} IS NOT NULL"
+    return f"TRY_CAST({col} AS DATE)", f"({given} AND TRY_CAST({col} AS DATE) IS NULL)"
 
 
 def member_checks(when_sql: str, esrd_unavailable: str | None = None) -> list[tuple[str, str, str]]:
@@ -159,7 +161,7 @@ def prepare_statements(
     filtering of professional records is not applied (the CMS specialty list is not in the knowledge base)."""
     types = types or {}
     a = date_lit(as_of or date(payment_year, 2, 1))
-    dob, dob_bad = _date_col("date_of_birth", types)
+    dob, dob_bad = _date_col("date_of_birth", types, blank_is_none=False)
     age_from_dob = (
         f"(year({a}) - year({dob}) - CASE WHEN month({a}) < month({dob}) OR (month({a}) = month({dob}) "
         f"AND day({a}) < day({dob})) THEN 1 ELSE 0 END)"
@@ -216,7 +218,7 @@ FROM (SELECT p.*, d.member_id IS NOT NULL AS dup FROM mem_parsed p
   WHEN (x.bill2 IS NULL OR x.bill2 = '' OR x.bill2 IN {outpatient}) AND e.code IS NULL
     THEN 'not risk-adjustment eligible: CPT/HCPCS not on the CMS list'"""
         encounter_join = f"LEFT JOIN ref_cpt e ON x.cpt = e.code AND e.year = coalesce(year(x.dos), {payment_year - 1})"
-    dos, dos_bad = _date_col("date_of_service", types)
+    dos, dos_bad = _date_col("date_of_service", types, blank_is_none=True)
     out.append(
         (
             # each distinct code as written, normalized once (icd10.undot as SQL) and looked up once: a file of
