@@ -196,3 +196,24 @@ def test_notes_page_setting(base_url: str, browser: object, shots: Path) -> None
         assert f"{setting} setting" in page.inner_text("main")
         page.screenshot(path=str(shots / f"notes-setting-{width}.png"), full_page=True)
         page.close()
+
+
+@pytest.mark.parametrize(
+    ("note", "words", "assertion", "why"),
+    [
+        ("HPI: He had a TIA in 2023 with no residual deficit.", "tia", "historical",
+         "a past TIA is history (Z86.73), notes/rules/past_events.csv"),
+        ("Past medical history: Pneumonia 2019. Hypertension.", "pneumonia", "historical",
+         "a pneumonia with a past year is history (Z87.01)"),
+        ("HPI: Stroke 3 years ago, no residual weakness.", "stroke", "historical", "'N years ago'"),
+        ("HPI: DVT in 2019, on apixaban 5 mg BID.", "dvt", "present",
+         "a current treatment after it keeps it present, as 'history of X, on Y' does"),
+        ("A/P: Community acquired pneumonia diagnosed 02/2026 - finishing amoxicillin.", "pneumonia", "present",
+         "a month before the date of service is this illness, not history"),
+        ("HPI: Type 2 diabetes since 2015 on metformin.", "type 2 diabetes", "present",
+         "a chronic condition with a start year is current (not in past_events.csv)"),
+    ],
+)
+def test_past_events(kb: KB, note: str, words: str, assertion: str, why: str) -> None:
+    c = _find(check_note(kb, note, date_of_service=DOS), words)
+    assert c.assertion == assertion, (why, c.trigger)

@@ -383,6 +383,53 @@ def _run_search(kb: KB, query: str, fy: int, payment_year: int) -> list[dict]:
     return run()
 
 
+_PAST_TIME = re.compile(r"\b(?:(?:in|on|of|since|from)\s+)?(?:(\d{1,2})/)?((?:19|20)\d{2})\b|\b(\d+|a|one|two|three|"
+                        r"four|five|six|several|many)\s+(?:years?|yrs?|months?)\s+ago\b|\bremote\b", re.IGNORECASE)
+
+
+def _past_event_prefixes() -> tuple[str, ...]:
+    """Code prefixes of acute conditions that, written with a past date, are history (notes/rules/past_events.csv,
+    prefix and comment; validated: dotted ICD-10-CM prefixes)."""
+    import csv
+    from importlib import resources
+
+    from hccguide.errors import SourceError
+
+    text = resources.files("hccguide.notes").joinpath("rules", "past_events.csv").read_text(encoding="utf-8")
+    rows = list(csv.DictReader(text.splitlines()))
+    out = []
+    for line, row in enumerate(rows, start=2):
+        prefix = (row.get("prefix") or "").strip()
+        if not re.fullmatch(r"[A-Z][0-9][0-9A-Z](\.[0-9A-Z]{1,4})?", prefix) or not (row.get("comment") or "").strip():
+            raise SourceError(f"notes/rules/past_events.csv line {line}: a dotted code prefix and a comment are "
+                              "required", field="past_events.csv", value=prefix[:20], fix="e.g. I63,stroke ...")
+        out.append(prefix)
+    return tuple(out)
+
+
+def _past_events(coded: list[tuple[RawMention, list[dict], list[str]]], text: str, day: date) -> None:
+    """An acute condition written with a past year or 'N years ago' in its sentence ('He had a TIA in 2023 with no
+    residual deficit', 'Pneumonia 2019') is history (Z86-Z87; Guidelines I.C.9.d, I.C.21.c.4), unless a current
+    treatment follows it in the sentence ('DVT 2019, on apixaban' stays present, as 'history of' does)."""
+    prefixes = _PAST_PREFIXES or _PAST_PREFIXES.extend(_past_event_prefixes()) or _PAST_PREFIXES
+    for m, results, _ in coded:
+        if m.assertion != "present" or not results[0]["code"].startswith(tuple(prefixes)):
+            continue
+        s0, s1 = m.sent
+        for t in _PAST_TIME.finditer(text, s0, s1):
+            if t.group(2):  # a year, or month/year: at least 6 months before the date of service
+                month = int(t.group(1)) if t.group(1) and 1 <= int(t.group(1)) <= 12 else 12
+                if (day.year - int(t.group(2))) * 12 + day.month - month < 6:
+                    continue
+            if _CURRENT_TREAT.search(text, m.end, s1):
+                break
+            m.assertion, m.trigger = "historical", Span(text=t.group(0), start=t.start(), end=t.end())
+            break
+
+
+_PAST_PREFIXES: list[str] = []
+
+
 def _code_query(m: RawMention) -> tuple[str, list[str]]:
     """The search text of a mention, and the provider queries its words raise."""
     q = m.query
@@ -456,6 +503,8 @@ def check_note(
         if not results:
             continue
         coded.append((m, results, queries))
+
+    _past_events(coded, text, day)
 
     # a status code written inside another condition's words ('ESRD on HD': Z99.2 inside the widened ESRD mention)
     # is a qualifier of that condition, not a condition of its own
