@@ -59,8 +59,12 @@ def note_cmd(
     if age is not None or sex:
         member = {k: v for k, v in {"age": age, "sex": sex, "dual_status": dual, "orec": orec, "lti": lti,
                                     "new_enrollee": new_enrollee}.items() if v is not None}
-    result = check_note(open_kb(), text, date_of_service=_day(date_of_service), payment_year=payment_year,
+    from hccguide.notes import codecache
+
+    kb = open_kb()
+    result = check_note(kb, text, date_of_service=_day(date_of_service), payment_year=payment_year,
                         member=member, setting=setting)
+    codecache.save(kb)  # the next `hccguide note` opens the search index only for phrases new to this KB
     if as_json:
         emit_json(result.model_dump(mode="json"))
         return

@@ -111,6 +111,7 @@ def save(kb: KB) -> int:
         fd, tmp = tempfile.mkstemp(prefix=c.path.name + ".tmp-", dir=c.path.parent)
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             json.dump(merged, f, separators=(",", ":"))
+        os.chmod(tmp, 0o644)  # as the lexicon cache beside it (mkstemp makes 0600)
         os.replace(tmp, c.path)
         for other in c.path.parent.glob(f"notes-codes-{kb.release_id}-*.json"):
             if other != c.path:
