@@ -46,14 +46,13 @@ from hccguide.raf.engine_duckdb import (
 
 HCC_LIST_SPARK = "transform(array_sort(collect_list(CAST(cc AS INT))), x -> CAST(x AS STRING))"
 HCC_EMPTY_SPARK = "CAST(array() AS ARRAY<STRING>)"
-# Read by two later statements each: materialized on Spark (DuckDB keeps them as views it scans twice cheaply).
-SPARK_MATERIALIZE = {"mem_parsed"}
-# Cheap filters over materialized tables: each extra Spark job costs more than scanning them again.
-SPARK_VIEWS = ("rejects", "mem_", "member_status")
+# Spark pays a job for each materialized statement: these stay views there (read once, or tiny, or a cheap filter
+# over a materialized table); the others are materialized as on DuckDB. A name ending in '_' is a prefix.
+SPARK_VIEWS = ("rejects", "member_status", "dx_codes", "ref_dxc_", "ref_editc_", "terms_")
 
 
 def _spark_view(name: str) -> bool:
-    return name in SPARK_VIEWS or (name.startswith("mem_") and name not in ("mem_parsed", "mem_checked"))
+    return any(name == v or (v.endswith("_") and name.startswith(v)) for v in SPARK_VIEWS)
 
 
 def to_spark(sql: str) -> str:
@@ -165,7 +164,7 @@ def run_spark(
         for name, sql in stmts:
             step(name, 0.5)
             df = spark.sql(to_spark(sql))
-            if cache and (not is_view(name) or name in SPARK_MATERIALIZE) and not _spark_view(name):
+            if cache and not is_view(name) and not _spark_view(name):
                 # materialize and cut the lineage: the plan of the next statement stays small
                 df = df.localCheckpoint(eager=True)
             df.createOrReplaceTempView(name)
