@@ -2,7 +2,8 @@
 
     HCCGUIDE_HOME=/path/to/home uv run python benchmarks/load.py [--seconds 60] [--clients 50] [--workers 1]
         [--mix fixed|wide] [--client httpx|raw] [--url http://127.0.0.1:8000] [--serve-arg ARG ...]
-        [--src /other/checkout/src]   # serve another checkout (an A/B "before") with this same client
+        [--server-python /tmp/before_wt/.venv/bin/python]   # serve another checkout (an A/B "before") with its
+                                                            # own dependencies, measured by this same client
 
 Without --url it starts `hccguide serve` on a free loopback port (with `--workers N` when given, and any
 `--serve-arg` passed through), waits for /healthz, warms it, runs the load, then stops the server it started.
@@ -193,7 +194,7 @@ class RawConnection:
 
 
 async def _client(request, work: Workload, until: float, seed: int, lat: list[float], errors: Counter,
-                  statuses: Counter, cache: Counter) -> None:
+                  statuses: Counter, cache: Counter, by_kind: dict[str, list[float]]) -> None:
     rng = random.Random(seed)
     kinds = [k for k, w in MIX for _ in range(w)]
     while time.perf_counter() < until:
@@ -208,7 +209,9 @@ async def _client(request, work: Workload, until: float, seed: int, lat: list[fl
                 errors[f"{kind} HTTP {status}"] += 1
         except (httpx.HTTPError, ConnectionError, OSError) as exc:
             errors[f"{kind} {type(exc).__name__}: {str(exc)[:60]}"] += 1
-        lat.append((time.perf_counter() - t0) * 1000)
+        ms = (time.perf_counter() - t0) * 1000
+        lat.append(ms)
+        by_kind.setdefault(kind, []).append(ms)
 
 
 async def run(base: str, seconds: float, clients: int, work: Workload, client_kind: str = "httpx") -> dict:
@@ -217,6 +220,7 @@ async def run(base: str, seconds: float, clients: int, work: Workload, client_ki
     errors: Counter = Counter()
     statuses: Counter = Counter()
     cache: Counter = Counter()
+    by_kind: dict[str, list[float]] = {}
     limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients, keepalive_expiry=30)
     async with httpx.AsyncClient(limits=limits, timeout=30) as hx:
 
@@ -234,18 +238,31 @@ async def run(base: str, seconds: float, clients: int, work: Workload, client_ki
                 return status, headers
             return request
 
-        make = httpx_request if client_kind == "httpx" else raw_request
+        def httpx_each_request():  # type: ignore[no-untyped-def]
+            own = httpx.AsyncClient(limits=httpx.Limits(max_connections=1, max_keepalive_connections=1,
+                                                        keepalive_expiry=30), timeout=30)
+            own_clients.append(own)
+
+            async def request(method: str, path: str, body: dict | None) -> tuple[int, httpx.Headers]:
+                r = await own.request(method, base + path, json=body)
+                return r.status_code, r.headers
+            return request
+
+        own_clients: list[httpx.AsyncClient] = []
+        make = {"httpx": httpx_request, "httpx-each": httpx_each_request, "raw": raw_request}[client_kind]
         for kind, _ in MIX:  # warm: one request of each kind
             method, path, body = work.request(kind, random.Random(0))
             await hx.request(method, base + path, json=body)
         started = time.perf_counter()
         until = started + seconds
-        await asyncio.gather(*(_client(make(), work, until, i, lat, errors, statuses, cache)
+        await asyncio.gather(*(_client(make(), work, until, i, lat, errors, statuses, cache, by_kind)
                                for i in range(clients)))
         elapsed = time.perf_counter() - started
+        for own in own_clients:
+            await own.aclose()
     return {"requests": len(lat), "seconds": elapsed, "rps": len(lat) / elapsed, "p50": percentile(lat, 50),
             "p95": percentile(lat, 95), "p99": percentile(lat, 99), "max": max(lat, default=0.0),
-            "errors": errors, "statuses": statuses, "cache": cache}
+            "errors": errors, "statuses": statuses, "cache": cache, "by_kind": by_kind}
 
 
 def _free_port() -> int:
@@ -294,15 +311,12 @@ def group_rss_mb(pgid: int) -> float:
     return total / 1e6
 
 
-def _start_server(workers: int | None, extra: list[str], src: str | None) -> tuple[subprocess.Popen, str]:
+def _start_server(workers: int | None, extra: list[str], python: str | None) -> tuple[subprocess.Popen, str]:
     port = _free_port()
-    cmd = [sys.executable, "-m", "hccguide.cli", "serve", "--port", str(port), *extra]
+    cmd = [python or sys.executable, "-m", "hccguide.cli", "serve", "--port", str(port), *extra]
     if workers:
         cmd += ["--workers", str(workers)]
-    env = dict(os.environ)
-    if src:  # serve another checkout's code (its src first on sys.path) with this same client
-        env["PYTHONPATH"] = src + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True, env=env)
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 300  # a loaded 2-core machine: workers each open the KB
     while time.monotonic() < deadline:
@@ -329,16 +343,17 @@ def main() -> None:
     ap.add_argument("--clients", type=int, default=50)
     ap.add_argument("--workers", type=int, default=None, help="pass --workers N to hccguide serve")
     ap.add_argument("--mix", choices=["fixed", "wide"], default="fixed")
-    ap.add_argument("--client", choices=["httpx", "raw"], default="httpx")
+    ap.add_argument("--client", choices=["httpx", "httpx-each", "raw"], default="httpx")
     ap.add_argument("--url", default=None, help="an already running server (not started nor stopped here)")
     ap.add_argument("--serve-arg", action="append", default=[], help="extra argument for hccguide serve")
-    ap.add_argument("--src", default=None, help="serve the hccguide package of this src folder (A/B runs)")
+    ap.add_argument("--server-python", default=None,
+                    help="the interpreter of the server (another checkout's venv, for A/B runs); default: this one")
     args = ap.parse_args()
     work = wide_workload() if args.mix == "wide" else fixed_workload()
     proc = None
     base = args.url
     if base is None:
-        proc, base = _start_server(args.workers, args.serve_arg, args.src)
+        proc, base = _start_server(args.workers, args.serve_arg, args.server_python)
     load_before = os.getloadavg()[0]
     cpu0 = group_cpu_seconds(proc.pid) if proc else 0.0
     client0 = resource.getrusage(resource.RUSAGE_SELF)
@@ -357,7 +372,8 @@ def main() -> None:
     n = max(1, res["requests"])
     print(f"mix {args.mix}, client {args.client}, clients {args.clients}, {res['seconds']:.1f} s, workers "
           f"{args.workers or 1}, keep-alive on, load average (1 min) before {load_before:.2f}, after "
-          f"{os.getloadavg()[0]:.2f}, cores {os.cpu_count()}" + (f", src {args.src}" if args.src else ""))
+          f"{os.getloadavg()[0]:.2f}, cores {os.cpu_count()}"
+          + (f", server {args.server_python}" if args.server_python else ""))
     print(f"requests {res['requests']}  req/s {res['rps']:.1f}  p50 {res['p50']:.1f} ms  p95 {res['p95']:.1f} ms  "
           f"p99 {res['p99']:.1f} ms  max {res['max']:.1f} ms  errors {sum(res['errors'].values())}")
     cache = res["cache"]
@@ -366,6 +382,8 @@ def main() -> None:
     if proc is not None:
         print(f"CPU per request: server {1000 * server_cpu / n:.2f} ms, client {1000 * client_cpu / n:.2f} ms; "
               f"server RSS {rss:.0f} MB")
+    print("by kind (p50 / p99 ms): " + ", ".join(
+        f"{k} {percentile(v, 50):.0f}/{percentile(v, 99):.0f}" for k, v in sorted(res["by_kind"].items())))
     print("statuses " + ", ".join(f"{k}: {v}" for k, v in sorted(res["statuses"].items())))
     for kind, count in res["errors"].most_common(10):
         print(f"  error {count}: {kind}")

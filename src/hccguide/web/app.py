@@ -444,7 +444,9 @@ def create_app(api_key: str | None = None, max_body_bytes: int | None = None,
 
 def warm_caches() -> float:
     """Load what the first requests would otherwise wait for: the code store, the validity index, the search index
-    of the default code set, the compiled page templates and the OpenAPI schema's KB lists. Seconds taken.
+    of the default code set, the index tables, code changes and MS-DRG tables a code page reads, and the compiled
+    page templates. Seconds taken (measured 18 s under load average 7.5 on 2 cores: code store 3.9, validity
+    1.0, search index 7.4, first code page 5.7).
 
     Idempotent (each is memoised on the KB handle, `KB.memo`). A missing KB is left to the routes (503)."""
     import time
@@ -461,11 +463,22 @@ def warm_caches() -> float:
         code_store(kb)
         validity_of(kb, "A00.0")
         open_index(kb, kb.default_code_set)
+        _warm_answers(kb)
         for name in ("code.html", "search.html", "score.html", "home.html", "error.html"):
             pages.TEMPLATES.get_template(name)
     except HccguideError:
         pass
     return time.perf_counter() - started
+
+
+def _warm_answers(kb: Any) -> None:
+    """One code page and one search: the index tables, code changes and MS-DRG tables they load. (No score: the
+    RAF tables load in 0.3 s, and literal member values here would change the examples Hypothesis draws for
+    tests/web/test_schemathesis.py, which mines literals from the source.)"""
+    from hccguide.web.cache import code_page_answer, search_answer
+
+    code_page_answer(kb, "E11.9", None, None)
+    search_answer(kb, "copd", limit=10, billable=False, hcc=None, chapter=None, fy=None)
 
 
 @asynccontextmanager

@@ -9,10 +9,12 @@ them and never change them.
 
 from __future__ import annotations
 
+import os
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from datetime import date
+from pathlib import Path
 from typing import Any, TypeVar
 
 T = TypeVar("T")
@@ -153,30 +155,54 @@ class ResponseCache:
         return len(self._data)
 
 
-_RELEASE: dict[tuple, str | None] = {}
+RELEASE_RECHECK_SECONDS = 1.0
 
 
-def release_token() -> str | None:
-    """The release id of the KB the faces answer from (`shared_kb().release_id`), None when none is built.
+class ReleaseToken:
+    """`release_token()`: the release id of the KB the faces answer from (`shared_kb().release_id`), None when
+    none is built; part of every response-cache key.
 
-    `shared_kb()` reads `current.json` on each call (about 0.1 ms); this asks it again only when that file's
-    stat signature (inode, size, mtime) changes, so a `kb build` / `kb add` while serving starts a new key."""
-    from hccguide.errors import HccguideError
-    from hccguide.kb import releases
+    `shared_kb()` makes the home folder and reads `current.json` on each call (0.1-0.2 ms of syscalls, each a
+    chance for a busy worker thread to take the GIL from the event loop). This stats `current.json` at most once
+    per RELEASE_RECHECK_SECONDS and asks `shared_kb()` again only when the file's stat signature (inode, size,
+    mtime) changed: a `kb build` / `kb add` while serving starts new keys within a second. Event loop only."""
 
-    pointer = releases.current_pointer()
-    try:
-        st = pointer.stat()
-        sig: tuple = (str(pointer), st.st_ino, st.st_size, st.st_mtime_ns)
-    except OSError:
-        sig = (str(pointer), None)
-    if sig not in _RELEASE:
-        from hccguide.kb.open import shared_kb
+    def __init__(self) -> None:
+        self.checked_at = float("-inf")
+        self.home: str | None = None
+        self.sig: tuple | None = None
+        self.rid: str | None = None
+        self._pointers: dict[str | None, Path] = {}
 
+    def __call__(self) -> str | None:
+        import time
+
+        from hccguide.errors import HccguideError
+        from hccguide.kb import releases
+
+        now = time.monotonic()
+        home = os.environ.get(releases.HOME_ENV)
+        if self.rid is not None and home == self.home and now - self.checked_at < RELEASE_RECHECK_SECONDS:
+            return self.rid
+        if home not in self._pointers:  # current_pointer() makes the home folder: once per home
+            self._pointers[home] = releases.current_pointer()
+        pointer = self._pointers[home]
         try:
-            rid: str | None = shared_kb().release_id
-        except HccguideError:
-            return None  # no KB: the route answers its 503; nothing cached, nothing remembered
-        _RELEASE.clear()
-        _RELEASE[sig] = rid
-    return _RELEASE[sig]
+            st = pointer.stat()
+            sig: tuple = (str(pointer), st.st_ino, st.st_size, st.st_mtime_ns)
+        except OSError:
+            sig = (str(pointer), None)
+        if sig != self.sig or self.rid is None:
+            from hccguide.kb.open import shared_kb
+
+            try:
+                self.rid = shared_kb().release_id
+            except HccguideError:  # no KB: the route answers its 503; nothing cached
+                self.rid = None
+                return None
+            self.sig = sig
+        self.checked_at, self.home = now, home
+        return self.rid
+
+
+release_token = ReleaseToken()
