@@ -84,6 +84,19 @@ def test_header_choices_start_with_what_the_words_support(served_kb: KB, q: str,
     assert result["choices"][0]["code"] == first_choice, why
 
 
+@pytest.mark.parametrize(
+    ("q", "first", "why"),
+    [
+        ("heel ulcer", "L97.409", "Index: Ulcer, lower limb, heel L97.4-; not a pressure ulcer unless written (kind index)"),
+        ("heel pressure ulcer", "L89.609", "pressure written: L89.6-"),
+        ("OA", "M19.90", "osteoarthritis with no site or type: not 'primary osteoarthritis of shoulder'"),
+        ("right knee OA", "M17.11", "the knee code still comes first"),
+    ],
+)
+def test_index_readings_of_short_phrases(served_kb: KB, q: str, first: str, why: str) -> None:
+    assert search(served_kb, q, limit=3)["results"][0]["code"] == first, why
+
+
 def test_typo_is_corrected_and_reported(served_kb: KB) -> None:
     answer = search(served_kb, "osteomylitis l foot", limit=5)
     assert {"from": "osteomylitis", "to": "osteomyelitis"} in answer["corrections"]

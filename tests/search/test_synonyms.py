@@ -34,6 +34,8 @@ def test_packaged_table_loads_with_several_hundred_rows() -> None:
         ("heart attack,myocardial infarction,variant,\n", "exactly one word"),
         ("/,heart,lay,\n", "letters or digits"),
         ("chf,chf,abbreviation,\n", "repeats the term"),
+        ("heel ulcer,non pressure chronic ulcer of heel,index,\nheel ulcer,pressure ulcer of heel,clinical,\n",
+         "kind index only"),
     ],
 )
 def test_bad_rows_are_refused_with_their_line(rows: str, problem: str) -> None:
@@ -41,6 +43,12 @@ def test_bad_rows_are_refused_with_their_line(rows: str, problem: str) -> None:
         parse_synonyms(HEADER + rows)
     assert problem in err.value.message
     assert "line" in err.value.message
+
+
+def test_index_terms_replace_the_typed_words() -> None:
+    """Kind 'index': the Alphabetic Index sends the words elsewhere, so they are no alternative of their own."""
+    syn = parse_synonyms(HEADER + "heel ulcer,non pressure chronic ulcer of heel,index,\nchf,heart failure,abbreviation,\n")
+    assert syn.replacing == frozenset({("heel", "ulcer")})
 
 
 def test_bad_header_is_refused() -> None:

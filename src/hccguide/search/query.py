@@ -97,7 +97,7 @@ def parse_query(text: str, si: SearchIndex) -> tuple[list[Concept], list[dict], 
         for n in range(min(syn.longest, len(words) - i), 0, -1):
             key = tuple(words[i : i + n])
             if key in syn.phrases:
-                alts = (key, *syn.phrases[key])
+                alts = syn.phrases[key] if key in syn.replacing else (key, *syn.phrases[key])
                 concepts.append(Concept(" ".join(key), alts, _weight(alts, si), i in negated))
                 expansions.append({"text": " ".join(key), "as": [" ".join(a) for a in syn.phrases[key]]})
                 i += n
@@ -181,7 +181,7 @@ def _merge_reordered(concepts: list[Concept], expansions: list[dict], si: Search
         first = min(positions)
         for n in positions:
             concepts[n] = Concept("", (), 0.0)  # placeholder, removed below
-        alts = (key, *expansion)
+        alts = expansion if key in si.synonyms.replacing else (key, *expansion)
         concepts[first] = Concept(" ".join(key), alts, _weight(alts, si))
         expansions.append({"text": " ".join(key), "as": [" ".join(a) for a in expansion]})
     concepts[:] = [c for c in concepts if c.alts]

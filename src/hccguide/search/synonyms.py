@@ -5,6 +5,9 @@ Columns: term, expansion, kind, note. `kind` is one of:
   strep -> streptococcus, H. flu -> hemophilus influenzae, GBS -> streptococcus group B; issue 14). When the words of `term` occur in a query, `expansion` is
   an alternative wording of that part of the query (the original words stay an alternative too). Several rows may
   share a term (CHF -> congestive heart failure; CHF -> heart failure).
+- index: the ICD-10-CM Alphabetic Index sends these words to the expansion, so the typed words are NOT an
+  alternative of their own ('heel ulcer' -> Ulcer, lower limb, heel L97.4-: a pressure ulcer L89.6- only when
+  pressure or decubitus is written). Every row of such a term must be of kind index.
 - variant: a spelling variant of one word, replaced on both sides (index and query) before stemming
   (haemorrhage -> hemorrhage, diabetic -> diabetes).
 Coders may add rows; a bad row (unknown kind, empty term, a variant of more than one word, a duplicate) raises
@@ -21,18 +24,20 @@ from importlib import resources
 from hccguide.errors import SourceError
 from hccguide.search.text import raw_tokens, tokens
 
-KINDS = frozenset({"abbreviation", "lay", "old_term", "clinical", "organism", "variant"})
+KINDS = frozenset({"abbreviation", "lay", "old_term", "clinical", "organism", "index", "variant"})
 
 
 @dataclass(frozen=True)
 class Synonyms:
     """The validated table. `phrases` maps a normalised term (tuple of tokens) to its expansions (tuples of
-    tokens); `variants` maps one raw word to its replacement words; `longest` is the longest term in tokens."""
+    tokens); `variants` maps one raw word to its replacement words; `longest` is the longest term in tokens;
+    `replacing`: the terms of kind 'index', whose typed words are not an alternative of their own."""
 
     phrases: dict[tuple[str, ...], tuple[tuple[str, ...], ...]]
     variants: dict[str, tuple[str, ...]]
     longest: int
     rows: int
+    replacing: frozenset[tuple[str, ...]] = frozenset()
 
 
 def parse_synonyms(text: str, source: str = "search/synonyms.csv") -> Synonyms:
@@ -41,7 +46,7 @@ def parse_synonyms(text: str, source: str = "search/synonyms.csv") -> Synonyms:
     if reader.fieldnames != ["term", "expansion", "kind", "note"]:
         raise SourceError(f"{source}: header must be term,expansion,kind,note", field="header", value=reader.fieldnames)
     variants: dict[str, tuple[str, ...]] = {}
-    pending: list[tuple[int, str, str]] = []
+    pending: list[tuple[int, str, str, str]] = []
     seen: set[tuple[str, str]] = set()
     count = 0
     for line, row in enumerate(reader, start=2):
@@ -64,12 +69,18 @@ def parse_synonyms(text: str, source: str = "search/synonyms.csv") -> Synonyms:
         if kind == "variant":
             variants[raw_tokens(term)[0]] = tuple(raw_tokens(expansion))
         else:
-            pending.append((line, term, expansion))
+            pending.append((line, term, expansion, kind or ""))
     phrases: dict[tuple[str, ...], list[tuple[str, ...]]] = {}
-    for _line, term, expansion in pending:
+    kinds: dict[tuple[str, ...], set[str]] = {}
+    for line, term, expansion, kind in pending:
         key = tuple(tokens(term, variants))
         phrases.setdefault(key, []).append(tuple(tokens(expansion, variants)))
+        kinds.setdefault(key, set()).add(kind)
+        if "index" in kinds[key] and len(kinds[key]) > 1:
+            raise SourceError(f"{source} line {line}: a term of kind index has rows of kind index only",
+                              field="synonyms.csv", value=term)
     return Synonyms(
+        replacing=frozenset(k for k, v in kinds.items() if v == {"index"}),
         phrases={k: tuple(v) for k, v in phrases.items()},
         variants=variants,
         longest=max((len(k) for k in phrases), default=1),
