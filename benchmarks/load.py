@@ -1,7 +1,7 @@
 """Bounded loopback load on the web app: mixed code pages / search / score, N keep-alive clients, T seconds.
 
     HCCGUIDE_HOME=/path/to/home uv run python benchmarks/load.py [--seconds 60] [--clients 50] [--workers 1]
-        [--mix fixed|wide] [--client httpx|raw] [--url http://127.0.0.1:8000] [--serve-arg ARG ...]
+        [--mix fixed|wide] [--client raw|httpx|httpx-each] [--url http://127.0.0.1:8000] [--serve-arg ARG ...]
         [--server-python /tmp/before_wt/.venv/bin/python]   # serve another checkout (an A/B "before") with its
                                                             # own dependencies, measured by this same client
 
@@ -20,9 +20,11 @@ Mixes:
   of payment year 2026). Most code pages and every member score are first answers here.
 
 Clients (every client holds one keep-alive HTTP/1.1 connection):
-- `httpx` (default; the client of the issue's "before" figures): httpx.AsyncClient, pool = clients;
-- `raw`: a minimal asyncio HTTP/1.1 client (Content-Length and chunked bodies), about a tenth of httpx's CPU
-  per request, so that on a 2-core machine the client takes less of the server's CPU.
+- `raw` (default): a minimal asyncio HTTP/1.1 client (Content-Length and chunked bodies): 0.2-0.5 ms of CPU
+  per request, so that on a 2-core machine the client takes little of the server's CPU;
+- `httpx` (the client of the issue's "before" figures): one httpx.AsyncClient, pool = clients. It spends
+  9.6-14.9 ms of CPU per request (more when the server is faster): it, not the server, bounds the figure;
+- `httpx-each`: one httpx.AsyncClient per connection, 3-4.6 ms of CPU per request.
 
 Prints: requests, requests/s, latency p50/p95/p99/max in ms, errors (transport errors such as "server
 disconnected" and any 5xx, by kind), statuses, the share of `X-Cache: hit` answers, CPU ms per request of the
@@ -30,9 +32,14 @@ server (all its processes) and of the client, the server's RSS (all processes, M
 load average before and after (the machine is shared: say what else ran). Exit code 0 always; this script
 measures, it does not judge.
 
-Measured (issue 12; 2 cores shared by server and client, 50 clients, 1 worker; the lead re-measures on a quiet
-machine, see docs/serving.md for the table):
-- before (b6d4797) under load average ~0.8, fixed mix, httpx: 76.8 req/s, p50 475 ms, p99 2,736 ms, 0 errors.
+Measured (issue 12; 2 cores shared by server and client, 50 clients, 1 worker, 20 s, before = b6d4797 in its
+own checkout and venv via --server-python, back to back, under load average 2-5 from other work; the lead
+re-measures on a quiet machine; docs/serving.md has the whole table):
+- fixed mix, raw client: before 166.6 req/s, p50 254 ms, p99 1,326 ms; after 1,348.5 req/s, p50 28 ms,
+  p99 172 ms; 0 errors; server CPU 5.86 -> 0.67 ms per request (75% stored answers: not a general figure);
+- wide mix, raw client: before 97.4 req/s, p99 1,918 ms; after 299.8 req/s, p50 74 ms, p99 1,663 ms; 0 errors;
+  server CPU 8.94 -> 2.86 ms per request (55% stored answers; first code pages and searches cost 20-27 ms);
+- fixed mix, httpx client: before 69.4 req/s, after 45.0 (client CPU 9.6 -> 14.9 ms per request: the client).
 """
 
 from __future__ import annotations
@@ -343,7 +350,7 @@ def main() -> None:
     ap.add_argument("--clients", type=int, default=50)
     ap.add_argument("--workers", type=int, default=None, help="pass --workers N to hccguide serve")
     ap.add_argument("--mix", choices=["fixed", "wide"], default="fixed")
-    ap.add_argument("--client", choices=["httpx", "httpx-each", "raw"], default="httpx")
+    ap.add_argument("--client", choices=["raw", "httpx", "httpx-each"], default="raw")
     ap.add_argument("--url", default=None, help="an already running server (not started nor stopped here)")
     ap.add_argument("--serve-arg", action="append", default=[], help="extra argument for hccguide serve")
     ap.add_argument("--server-python", default=None,
