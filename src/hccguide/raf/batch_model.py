@@ -93,11 +93,25 @@ def model_statements(
     key_join = " AND ".join(f"m.{k} IS NOT DISTINCT FROM k.{k}" for k in DEMO_KEY)
     t = tag
     norm = _normalize_sql(constants)
+    # add_interactions as bit masks: each factor of interactions.csv (a disease group, DISABLED, NONAGED) is one bit;
+    # a member's factors are one integer (the bit_or of its HCCs' groups, or-ed with its demographic bits), and an
+    # interaction is present when all its bits are. The interaction part depends only on (segment, factor bits), so
+    # it is summed once per distinct pair (a few thousand) instead of per member and interaction row.
+    spec = interaction_spec(model)
+    bits = factor_bits(spec)
+    demo_bits = (
+        f"(CASE WHEN k.disabled AND k.scores_hccs THEN {bits.get('DISABLED', 0)} ELSE 0 END"
+        f" + CASE WHEN NOT k.aged AND k.scores_hccs THEN {bits.get('NONAGED', 0)} ELSE 0 END)"
+    )
+    # when every interaction names a disease group, a member without an HCC has none: only members with an HCC
+    # (terms) need a look-up; otherwise members without one are looked up by their demographic bits too
+    needs_hcc = all(any(f in spec.groups for f in i.factors) for i in spec.interactions)
+    no_hcc_keys = "" if needs_hcc else f" UNION SELECT segment, dbits AS fbits FROM mseg_{t} WHERE scores_hccs"
     stmts = [
         (
             f"mseg_{t}",
             f"""
-SELECT m.rn AS mkey, m.member_id, k.segment, k.disabled, k.aged, k.scores_hccs, k.demographic
+SELECT m.rn AS mkey, m.member_id, k.segment, k.scores_hccs, k.demographic, CAST({demo_bits} AS BIGINT) AS dbits
 FROM (SELECT * FROM mem WHERE {where}) m JOIN demo_seg_{t} k ON {key_join}""",
         ),
         # the mapping and edits keyed by ref_codes' integer code id, as the diagnoses are (batch_validate dx_codes)
@@ -133,11 +147,6 @@ WHERE cc IS NOT NULL""",
         stmts.append((f"cc_{t}", f"SELECT c.mkey, c.cc FROM cc_edit_{t} c WHERE {keep}"))
     else:
         stmts.append((f"cc_{t}", f"SELECT mkey, cc FROM cc_edit_{t}"))
-    # every interaction of interactions.csv that names a disease group needs an HCC: when all of the model's do,
-    # the demographic factors (DISABLED, NONAGED) are listed only for members with an HCC
-    spec = interaction_spec(model)
-    needs_hcc = all(any(f in spec.groups for f in i.factors) for i in spec.interactions)
-    with_hcc = f" AND mkey IN (SELECT mkey FROM hcc_{t})" if needs_hcc else ""
     stmts += [
         # apply_hierarchies
         (
@@ -147,35 +156,45 @@ SELECT c.mkey, c.cc FROM cc_{t} c
 WHERE NOT EXISTS (SELECT 1 FROM cc_{t} p JOIN ref_hier_{t} h ON p.cc = h.parent
                   WHERE p.mkey = c.mkey AND h.child = c.cc)""",
         ),
-        # add_interactions: factors present → interactions whose every factor is present; count variables
+        # the factor bits of each HCC (its disease groups) and of each interaction (all its factors)
         (
-            f"factor_{t}",
-            f"""
-SELECT DISTINCT h.mkey, g.grp AS factor FROM hcc_{t} h JOIN ref_groups_{t} g ON h.cc = g.cc
-UNION ALL SELECT mkey, 'DISABLED' AS factor FROM mseg_{t} WHERE disabled AND scores_hccs{with_hcc}
-UNION ALL SELECT mkey, 'NONAGED' AS factor FROM mseg_{t} WHERE NOT aged AND scores_hccs{with_hcc}""",
+            f"ref_gbits_{t}",
+            f"SELECT cc AS gcc, bit_or(CAST({_bit_case('grp', bits)} AS BIGINT)) AS bits FROM ref_groups_{t} GROUP BY cc",
         ),
         (
-            f"inter_{t}",
-            f"""
-SELECT f.mkey, i.name FROM factor_{t} f JOIN ref_inter_{t} i ON f.factor = i.factor
-GROUP BY f.mkey, i.name, i.nfactors HAVING count(*) = i.nfactors""",
+            f"ref_imask_{t}",
+            f"SELECT name, bit_or(CAST({_bit_case('factor', bits)} AS BIGINT)) AS mask FROM ref_inter_{t} GROUP BY name",
         ),
-        # sum_coefficients of the payment HCCs and interactions, each looked up in the member's segment table; the
-        # count variable is looked up once the count is known; members whose segment scores no HCC drop out here
+        # the HCC coefficients keyed by segment and CC number (term = prefix || cc): no text built per diagnosis
+        (
+            f"ref_hcoef_{t}",
+            f"SELECT segment, substr(term, {len(hcc_prefix) + 1}) AS hcc, value FROM ref_coef_{t} "
+            f"WHERE starts_with(term, {lit(hcc_prefix)})",
+        ),
+        # sum_coefficients of the payment HCCs, each looked up in the member's segment table, with the count and
+        # list of HCCs and the member's factor bits; members whose segment scores no HCC drop out here
         (
             f"terms_{t}",
             f"""
-SELECT x.mkey, sum(CASE WHEN x.cc IS NOT NULL THEN r.value END) AS disease,
-  sum(CASE WHEN x.cc IS NULL THEN r.value END) AS interaction, count(x.cc) AS n, {{HCC_LIST}} AS hccs
-FROM (SELECT mkey, {lit(hcc_prefix)} || cc AS term, cc FROM hcc_{t}
-      UNION ALL SELECT mkey, name AS term, NULL AS cc FROM inter_{t}) x
-JOIN mseg_{t} s ON x.mkey = s.mkey AND s.scores_hccs
-LEFT JOIN ref_coef_{t} r ON s.segment = r.segment AND x.term = r.term
-GROUP BY x.mkey""",
+SELECT h.mkey, sum(r.value) AS disease, count(*) AS n, {{HCC_LIST}} AS hccs, max(s.segment) AS segment,
+  bit_or(coalesce(b.bits, 0)) | max(s.dbits) AS fbits
+FROM hcc_{t} h JOIN mseg_{t} s ON h.mkey = s.mkey AND s.scores_hccs
+LEFT JOIN ref_hcoef_{t} r ON s.segment = r.segment AND h.cc = r.hcc
+LEFT JOIN ref_gbits_{t} b ON h.cc = b.gcc
+GROUP BY h.mkey""",
+        ),
+        # the interactions present for each distinct (segment, factor bits) and the sum of their coefficients
+        (
+            f"inter_{t}",
+            f"""
+SELECT k.segment, k.fbits, sum(c.value) AS interaction
+FROM (SELECT DISTINCT segment, fbits FROM terms_{t}{no_hcc_keys}) k
+JOIN ref_imask_{t} i ON (k.fbits & i.mask) = i.mask
+LEFT JOIN ref_coef_{t} c ON c.segment = k.segment AND c.term = i.name
+GROUP BY k.segment, k.fbits""",
         ),
         # the parts (trace.score_parts: demographic, disease, interaction, count) and their sum, rounded as CMS
-        # does (3 decimals); normalize
+        # does (3 decimals); normalize. The count variable is looked up once the count is known.
         (
             f"scores_{t}",
             f"""
@@ -185,13 +204,29 @@ SELECT s.mkey, s.member_id, {lit(model)} AS model, {int(payment_year)} AS paymen
 FROM (
   SELECT p.*, round(p.demographic + p.disease + p.interaction + p.cnt, 3) AS risk_score FROM (
     SELECT m.mkey, m.member_id, m.segment, coalesce(a.hccs, {{HCC_EMPTY}}) AS hccs, m.demographic,
-      coalesce(a.disease, 0) AS disease, coalesce(a.interaction, 0) AS interaction, coalesce(c.value, 0) AS cnt
+      coalesce(a.disease, 0) AS disease, coalesce(i.interaction, 0) AS interaction, coalesce(c.value, 0) AS cnt
     FROM mseg_{t} m LEFT JOIN terms_{t} a ON m.mkey = a.mkey
+    LEFT JOIN inter_{t} i ON m.segment = i.segment
+      AND i.fbits = CASE WHEN m.scores_hccs THEN coalesce(a.fbits, m.dbits) END
     LEFT JOIN ref_coef_{t} c ON m.segment = c.segment
       AND c.term = CASE WHEN a.n >= 10 THEN 'D10P' WHEN a.n >= 1 THEN 'D' || CAST(a.n AS VARCHAR) END) p) s""",
         ),
     ]
     return stmts
+
+
+def factor_bits(spec) -> dict[str, int]:
+    """One bit per factor of a model's interactions (interactions.csv: its disease groups and the demographic
+    factors DISABLED / NONAGED), in name order: {factor: 1, 2, 4, ...}. At most 62 factors (a BIGINT)."""
+    names = sorted({f for i in spec.interactions for f in i.factors} | set(spec.groups) | {"DISABLED", "NONAGED"})
+    if len(names) > 62:
+        raise ValueError(f"{len(names)} interaction factors do not fit a BIGINT bit mask")
+    return {n: 1 << k for k, n in enumerate(names)}
+
+
+def _bit_case(col: str, bits: dict[str, int]) -> str:
+    """CASE <col> WHEN 'factor' THEN bit ... ELSE 0 END (factor names: package data, interactions.csv)."""
+    return f"CASE {col} " + " ".join(f"WHEN {lit(n)} THEN {b}" for n, b in bits.items()) + " ELSE 0 END"
 
 
 # the HCC list of a member: the non-null cc values of its term rows, sorted as numbers (NULL when there are none)

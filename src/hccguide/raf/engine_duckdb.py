@@ -66,7 +66,7 @@ from hccguide.raf.batch_validate import (  # noqa: F401
 Progress = Callable[[str, float], None]  # (step name, fraction done)
 
 # Statements cheap enough to stay views (DuckDB inlines them into the next materialized statement).
-VIEWS = ("mem_parsed", "mem", "dx_parsed", "dx", "factor_", "inter_", "rejects")
+VIEWS = ("mem_parsed", "mem", "dx_parsed", "dx", "inter_", "rejects")
 
 
 def is_view(name: str) -> bool:

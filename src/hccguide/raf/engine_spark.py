@@ -48,7 +48,19 @@ HCC_LIST_SPARK = "transform(array_sort(collect_list(CAST(cc AS INT))), x -> CAST
 HCC_EMPTY_SPARK = "CAST(array() AS ARRAY<STRING>)"
 # Spark pays a job for each materialized statement: these stay views there (read once, or tiny, or a cheap filter
 # over a materialized table); the others are materialized as on DuckDB. A name ending in '_' is a prefix.
-SPARK_VIEWS = ("rejects", "member_status", "dx_codes", "ref_dxc_", "ref_editc_", "terms_")
+# terms_ is read twice (inter_, scores_) and stays a table; inter_ (a few thousand rows) and the bit-mask reference
+# rows are tiny views
+SPARK_VIEWS = (
+    "rejects",
+    "member_status",
+    "dx_codes",
+    "ref_dxc_",
+    "ref_editc_",
+    "ref_gbits_",
+    "ref_imask_",
+    "ref_hcoef_",
+    "inter_",
+)
 
 
 def _spark_view(name: str) -> bool:
