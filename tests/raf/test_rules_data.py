@@ -7,7 +7,7 @@ import duckdb
 import pytest
 
 from hccguide.kb.reference import rule_rows, segment_labels
-from hccguide.raf.batch_sql import dual_sql, lit, sex_sql
+from hccguide.raf.batch_sql import code_join, dual_key_sql, dual_sql, lit, sex_key_sql, sex_sql
 from hccguide.raf.rules import hierarchy_patches, member_codes
 from hccguide.raf.segments import dual_class, normalize_sex
 
@@ -27,6 +27,24 @@ def test_dual_status_same_in_python_and_sql(value) -> None:
 @pytest.mark.parametrize("value", [None, *ODD, *member_codes("sex")])
 def test_sex_same_in_python_and_sql(value) -> None:
     assert normalize_sex(value) == _sql(sex_sql, value)
+
+
+def _joined(field: str, key_sql: str, value: str | None):
+    return duckdb.sql(
+        f"SELECT j.j_cls FROM (SELECT CAST({lit(value)} AS VARCHAR) AS v) s {code_join(field, key_sql, 'j')}"
+    ).fetchall()[0][0]
+
+
+@pytest.mark.parametrize("value", [None, *ODD, *member_codes("dual_status")])
+def test_dual_status_join_same_as_python(value) -> None:
+    """Why: the batch reads dual status through code_join (a hash look-up, not a CASE); blank is 'non' before it."""
+    blank = value is None or value.strip() == ""
+    assert dual_class(value) == ("non" if blank else _joined("dual_status", dual_key_sql("s.v"), value))
+
+
+@pytest.mark.parametrize("value", [None, *ODD, *member_codes("sex")])
+def test_sex_join_same_as_python(value) -> None:
+    assert normalize_sex(value) == _joined("sex", sex_key_sql("s.v"), value)
 
 
 @pytest.mark.parametrize(

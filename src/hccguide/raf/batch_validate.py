@@ -18,7 +18,7 @@ from datetime import date
 
 from hccguide.kb.open import KB
 from hccguide.raf.batch_rows import Rows
-from hccguide.raf.batch_sql import bool_sql, date_lit, dual_sql, in_list, lit, sex_sql
+from hccguide.raf.batch_sql import bool_sql, code_join, date_lit, dual_key_sql, in_list, lit, sex_key_sql
 from hccguide.raf.bounds import AGE_MAX, AGE_MIN, GRAFT_MONTHS_MAX, GRAFT_MONTHS_MIN
 from hccguide.raf.mce_edits import sex_edit_rows
 from hccguide.raf.rules import bill_types
@@ -169,13 +169,16 @@ def prepare_statements(
     age, age_given = _whole_col("age", types)
     graft, graft_given = _whole_col("graft_months", types)
     orec = "coalesce(nullif(trim(CAST(orec AS VARCHAR)), ''), '0')"
+    # batch_sql.dual_sql and sex_sql as joins to member_codes.csv (code_join): blank or NULL dual status -> 'non'
+    dual = f"CASE WHEN {_blank('dual_status')} THEN 'non' ELSE du.du_cls END"
     flags = ", ".join(f"{_bool_col(c, types)} AS {c}" for c in ("lti", "new_enrollee", "esrd", "snp", "low_income"))
     mem = f"""
 SELECT rn, CAST(member_id AS VARCHAR) AS member_id,
   CASE WHEN date_of_birth IS NOT NULL THEN {age_from_dob} ELSE {age} END AS age, {age_given} AS age_given,
-  {sex_sql()} AS sex, {_blank("sex")} AS sex_blank, {dual_sql()} AS dual, {orec} AS orec, {flags},
+  sx.sx_cls AS sex, {_blank("sex")} AS sex_blank, {dual} AS dual, {orec} AS orec, {flags},
   {graft} AS graft_months, {graft_given} AS graft_given, {dob} AS dob, {dob_bad} AS dob_bad
-FROM src_members"""
+FROM src_members {code_join("sex", sex_key_sql("src_members.sex"), "sx")}
+{code_join("dual_status", dual_key_sql("src_members.dual_status"), "du")}"""
     checks = member_checks(a, esrd_unavailable)
     reason = "CASE " + " ".join(f"WHEN {c} THEN {lit(r)}" for c, r, _ in checks) + " ELSE NULL END"
     keep = "rn, member_id, age, sex, dual, orec, lti, new_enrollee, esrd, snp, graft_months, low_income"
