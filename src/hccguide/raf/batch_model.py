@@ -176,12 +176,12 @@ WHERE NOT EXISTS (SELECT 1 FROM cc_{t} p JOIN ref_hier_{t} h ON p.cc = h.parent
         (
             f"terms_{t}",
             f"""
-SELECT h.mkey, sum(r.value) AS disease, count(*) AS n, {{HCC_LIST}} AS hccs, max(s.segment) AS segment,
-  bit_or(coalesce(b.bits, 0)) | max(s.dbits) AS fbits
+SELECT h.mkey, sum(r.value) AS disease, count(*) AS n, {{HCC_LIST}} AS hccs, s.segment,
+  bit_or(coalesce(b.bits, 0)) | s.dbits AS fbits
 FROM hcc_{t} h JOIN mseg_{t} s ON h.mkey = s.mkey AND s.scores_hccs
 LEFT JOIN ref_hcoef_{t} r ON s.segment = r.segment AND h.cc = r.hcc
 LEFT JOIN ref_gbits_{t} b ON h.cc = b.gcc
-GROUP BY h.mkey""",
+GROUP BY h.mkey, s.segment, s.dbits""",
         ),
         # the interactions present for each distinct (segment, factor bits) and the sum of their coefficients
         (
