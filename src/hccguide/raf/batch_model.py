@@ -114,9 +114,21 @@ def model_statements(
 SELECT m.rn AS mkey, m.member_id, k.segment, k.scores_hccs, k.demographic, CAST({demo_bits} AS BIGINT) AS dbits
 FROM (SELECT * FROM mem WHERE {where}) m JOIN demo_seg_{t} k ON {key_join}""",
         ),
-        # the mapping and edits keyed by ref_codes' integer code id, as the diagnoses are (batch_validate dx_codes)
-        (f"ref_dxc_{t}", f"SELECT c.cid, r.cc FROM ref_dx_{t} r JOIN ref_codes c ON r.code = c.code"),
-        (f"ref_editc_{t}", f"SELECT c.cid, e.* FROM ref_edits_{t} e JOIN ref_codes c ON e.code = c.code"),
+        # the mapping and edits keyed by ref_codes' integer code id, as the diagnoses are (batch_validate dx_codes);
+        # from here on a CC is its number (CMS CCs are numbers: 'HCC' || cc is the coefficient name), an INTEGER
+        (
+            f"ref_dxc_{t}",
+            f"SELECT c.cid, CAST(r.cc AS INTEGER) AS cc FROM ref_dx_{t} r JOIN ref_codes c ON r.code = c.code",
+        ),
+        (
+            f"ref_editc_{t}",
+            f"SELECT c.cid, e.edit_type, e.sex, e.age_min, e.age_max, e.action, "
+            f"CAST(e.cc_override AS INTEGER) AS cc_override FROM ref_edits_{t} e JOIN ref_codes c ON e.code = c.code",
+        ),
+        (
+            f"ref_hierc_{t}",
+            f"SELECT CAST(parent AS INTEGER) AS parent, CAST(child AS INTEGER) AS child FROM ref_hier_{t}",
+        ),
         # map_dx_to_cc (CMS ICD-10 mapping of the payment year), then apply_edits (CMS model software age/sex edits
         # and MCE age conditions) on the few codes that have one
         (
@@ -140,8 +152,8 @@ WHERE cc IS NOT NULL""",
         # raf/hierarchy_patches.csv (CMS-HCC V28 software V2826T1M heart patch): a CC counts only with one of its
         # companion CCs
         keep = " AND ".join(
-            f"(c.cc <> {lit(p.cc)} OR EXISTS (SELECT 1 FROM cc_edit_{t} o WHERE o.mkey = c.mkey "
-            f"AND o.cc IN {in_list(sorted(p.needs_any))}))"
+            f"(c.cc <> {int(p.cc)} OR EXISTS (SELECT 1 FROM cc_edit_{t} o WHERE o.mkey = c.mkey "
+            f"AND o.cc IN ({', '.join(str(int(n)) for n in sorted(p.needs_any, key=int))})))"
             for p in patches
         )
         stmts.append((f"cc_{t}", f"SELECT c.mkey, c.cc FROM cc_edit_{t} c WHERE {keep}"))
@@ -153,23 +165,25 @@ WHERE cc IS NOT NULL""",
             f"hcc_{t}",
             f"""
 SELECT c.mkey, c.cc FROM cc_{t} c
-WHERE NOT EXISTS (SELECT 1 FROM cc_{t} p JOIN ref_hier_{t} h ON p.cc = h.parent
+WHERE NOT EXISTS (SELECT 1 FROM cc_{t} p JOIN ref_hierc_{t} h ON p.cc = h.parent
                   WHERE p.mkey = c.mkey AND h.child = c.cc)""",
         ),
         # the factor bits of each HCC (its disease groups) and of each interaction (all its factors)
         (
             f"ref_gbits_{t}",
-            f"SELECT cc AS gcc, bit_or(CAST({_bit_case('grp', bits)} AS BIGINT)) AS bits FROM ref_groups_{t} GROUP BY cc",
+            f"SELECT CAST(cc AS INTEGER) AS gcc, bit_or(CAST({_bit_case('grp', bits)} AS BIGINT)) AS bits "
+            f"FROM ref_groups_{t} GROUP BY cc",
         ),
         (
             f"ref_imask_{t}",
             f"SELECT name, bit_or(CAST({_bit_case('factor', bits)} AS BIGINT)) AS mask FROM ref_inter_{t} GROUP BY name",
         ),
-        # the HCC coefficients keyed by segment and CC number (term = prefix || cc): no text built per diagnosis
+        # the HCC coefficients keyed by segment and CC number (term = prefix || cc; interaction terms such as
+        # HCC47_gCancer are not numbers and drop out): no text built per diagnosis
         (
             f"ref_hcoef_{t}",
-            f"SELECT segment, substr(term, {len(hcc_prefix) + 1}) AS hcc, value FROM ref_coef_{t} "
-            f"WHERE starts_with(term, {lit(hcc_prefix)})",
+            f"SELECT segment, hcc, value FROM (SELECT segment, TRY_CAST(substr(term, {len(hcc_prefix) + 1}) AS INTEGER) "
+            f"AS hcc, value FROM ref_coef_{t} WHERE starts_with(term, {lit(hcc_prefix)})) c WHERE hcc IS NOT NULL",
         ),
         # sum_coefficients of the payment HCCs, each looked up in the member's segment table, with the count and
         # list of HCCs and the member's factor bits; members whose segment scores no HCC drop out here
@@ -246,9 +260,7 @@ def _normalize_sql(c: PaymentYearConstants) -> str:
     )
 
 
-HCC_LIST_DUCKDB = (
-    "list_transform(list_sort(list(CAST(cc AS INTEGER)) FILTER (WHERE cc IS NOT NULL)), lambda x: CAST(x AS VARCHAR))"
-)
+HCC_LIST_DUCKDB = "CAST(list_sort(list(cc) FILTER (WHERE cc IS NOT NULL)) AS VARCHAR[])"
 HCC_EMPTY_DUCKDB = "CAST([] AS VARCHAR[])"
 
 
@@ -260,15 +272,20 @@ def demographic_rows(keys: list[tuple], model: str, tables: ModelTables) -> Rows
     Returns demo_seg: DEMO_KEY + segment, disabled, aged, scores_hccs, demographic (the unrounded sum of the key's
     demographic coefficients: score_parts' 'demographic' part before rounding)."""
     out: dict[str, list] = {k: [] for k in ("segment", "disabled", "aged", "scores_hccs", "demographic")}
+    sums: dict[tuple, float] = {}  # the demographic sum depends only on the segment and its terms
     for k in keys:
         d = derive(**dict(zip(DEMO_KEY, k, strict=True)))  # DEMO_KEY names derive's parameters
         seg = select_segment(d, model)
-        factors, _ = sum_coefficients(seg, frozenset(), [], None, tables)
+        terms = (seg.segment, seg.demographic_terms, seg.extra_terms)
+        demographic = sums.get(terms)
+        if demographic is None:
+            factors, _ = sum_coefficients(seg, frozenset(), [], None, tables)
+            demographic = sums[terms] = float(sum(f.value for f in factors if f.kind == "demographic"))
         out["segment"].append(seg.segment)
         out["disabled"].append(d.disabled)
         out["aged"].append(d.aged)
         out["scores_hccs"].append(seg.scores_hccs)
-        out["demographic"].append(float(sum(f.value for f in factors if f.kind == "demographic")))
+        out["demographic"].append(demographic)
     columns = [list(c) for c in zip(*keys, strict=True)] if keys else [[] for _ in DEMO_KEY]
     types = {"age": "INTEGER", "graft_months": "INTEGER", "demographic": "DOUBLE", "segment": "VARCHAR"}
     types |= dict.fromkeys(("sex", "dual", "orec"), "VARCHAR")

@@ -76,12 +76,14 @@ def new_code_warning(n: int, payment_year: int) -> list[str]:
 
 
 # Count queries of the summary: (members in, scored, rejected, diagnoses in, used, rejected). Members and diagnoses
-# in count the unreadable CSV lines too (they are rejects).
+# in count the unreadable CSV lines too (they are rejects). Diagnoses used = the data rows not rejected (dx holds
+# only those of a code that can change a score or a warning: batch_validate.prepare_statements).
 COUNTS_SQL = (
     "SELECT (SELECT count(*) FROM mem_checked) + (SELECT count(*) FROM ref_unreadable WHERE source = 'members'), "
     "(SELECT count(*) FROM scores), (SELECT count(*) FROM rejects WHERE source = 'members'), "
     "(SELECT count(*) FROM src_dx) + (SELECT count(*) FROM ref_unreadable WHERE source = 'diagnoses'), "
-    "(SELECT count(*) FROM dx), (SELECT count(*) FROM rejects WHERE source = 'diagnoses')"
+    "(SELECT count(*) FROM src_dx) - (SELECT count(*) FROM dx_checked WHERE reason IS NOT NULL), "
+    "(SELECT count(*) FROM rejects WHERE source = 'diagnoses')"
 )
 
 

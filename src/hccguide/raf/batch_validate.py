@@ -141,9 +141,18 @@ def prepare_statements(
     filter_encounters: bool = False,
     esrd_unavailable: str | None = None,
     types: dict[str, str] | None = None,
+    model_tags: tuple[str, ...] = (),
 ) -> list[tuple[str, str]]:
     """Validation SQL: members and diagnoses -> clean tables (mem, dx) and rejects. `types`: the DuckDB type of each
     input column (batch_io.Source.types; None = text, as Spark reads); typed Parquet columns skip the text rules.
+    `model_tags`: the tags of the plan's model runs (batch_plan), whose ref_dx_<tag> tables are loaded before these
+    statements run.
+
+    `dx` holds the clean diagnoses that can change a score or a warning: a code of some run's dx→CC mapping
+    (ref_dx_<tag>), a code new in the newest code set (ref_new_codes) or one the MCE restricts by sex (ref_mce_sex).
+    A clean diagnosis of any other code maps to no CC in any model of the plan; it is counted as used (diagnoses
+    used = diagnoses in - diagnoses rejected, batch_summary.COUNTS_SQL) but not carried to the model steps: two
+    thirds of a typical file, never materialized.
 
     One pass per file: each member row is parsed once and its first failing check (member_checks) is its reason;
     duplicate ids come from one grouping (dup_members, empty in a clean file); each diagnosis row is parsed and
@@ -222,13 +231,17 @@ FROM (SELECT p.*, d.member_id IS NOT NULL AS dup FROM mem_parsed p
     THEN 'not risk-adjustment eligible: CPT/HCPCS not on the CMS list'"""
         encounter_join = f"LEFT JOIN ref_cpt e ON x.cpt = e.code AND e.year = coalesce(year(x.dos), {payment_year - 1})"
     dos, dos_bad = _date_col("date_of_service", types, blank_is_none=True)
+    keep_sources = [f"SELECT code FROM ref_dx_{t}" for t in model_tags]
+    keep_sources += ["SELECT code FROM ref_new_codes", "SELECT code FROM ref_mce_sex"]
+    out.append(("ref_keep", " UNION ".join(keep_sources)))
     out.append(
         (
             # each distinct code as written, normalized once (icd10.undot as SQL) and looked up once: a file of
-            # millions of diagnoses holds a few thousand distinct codes; cid: the code's row in ref_codes
+            # millions of diagnoses holds a few thousand distinct codes; cid: the code's row in ref_codes; keep:
+            # the code can change a score or a warning (ref_keep)
             "dx_codes",
             """
-SELECT r.raw, r.code, c.cid FROM (
+SELECT r.raw, r.code, c.cid, c.cid IS NOT NULL AND r.code IN (SELECT code FROM ref_keep) AS keep FROM (
   SELECT raw, upper(replace(trim(raw), '.', '')) AS code FROM (SELECT DISTINCT CAST(dx_code AS VARCHAR) AS raw
   FROM src_dx) d) r
 LEFT JOIN ref_codes c ON r.code = c.code""",
@@ -238,18 +251,19 @@ LEFT JOIN ref_codes c ON r.code = c.code""",
         (
             "dx_parsed",
             f"""
-SELECT x.rn, CAST(x.member_id AS VARCHAR) AS member_id, k.code, k.cid, {dos} AS dos, {dos_bad} AS dos_bad,
+SELECT x.rn, CAST(x.member_id AS VARCHAR) AS member_id, k.code, k.cid, k.keep, {dos} AS dos, {dos_bad} AS dos_bad,
   upper(trim(CAST(x.cpt_hcpcs AS VARCHAR))) AS cpt, substr(ltrim(trim(CAST(x.bill_type AS VARCHAR)), '0'), 1, 2) AS bill2
 FROM src_dx x LEFT JOIN dx_codes k ON CAST(x.dx_code AS VARCHAR) = k.raw""",
         )
     )
     # narrow on purpose (row, member key/age/sex/ESRD, code, reason): the raw values of the few rejected rows are
-    # read again from the source
+    # read again from the source; only the rejected rows and the clean rows of a kept code are materialized
     out.append(
         (
             "dx_checked",
             f"""
-SELECT x.rn, s.mkey, x.cid, x.dos IS NULL AS undated, s.age, s.sex, s.esrd, CASE
+SELECT * FROM (
+SELECT x.rn, s.mkey, x.cid, x.keep, x.dos IS NULL AS undated, s.age, s.sex, s.esrd, CASE
   WHEN x.member_id IS NULL OR s.member_id IS NULL THEN 'unknown member'
   WHEN NOT s.ok THEN 'member rejected'
   WHEN x.code IS NULL OR x.code = '' THEN 'missing dx code'
@@ -263,7 +277,8 @@ FROM dx_parsed x
 LEFT JOIN member_status s ON x.member_id = s.member_id
 LEFT JOIN ref_mce_sex g ON x.code = g.code AND x.dos >= g.first_day AND x.dos <= g.last_day
   AND g.sex_allowed <> s.sex
-{encounter_join}""",
+{encounter_join}) c
+WHERE reason IS NOT NULL OR keep""",
         )
     )
     out.append(("dx", "SELECT mkey, cid, age, sex, esrd FROM dx_checked WHERE reason IS NULL"))

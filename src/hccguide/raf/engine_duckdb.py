@@ -130,9 +130,18 @@ def run_duckdb(
     try:
         for name, table in prepare_tables(kb, unreadable_rows(sources), filter_encounters).items():
             _table(con, name, table)
+        for name, table in plan_tables(plan).items():
+            _table(con, name, table)
         types = {**sources[0].types, **sources[1].types}  # column names of the two files differ (member_id aside)
         stmts = prepare_statements(
-            payment_year, as_of, model_year(payment_year), check_dates, filter_encounters, plan.esrd_unavailable, types
+            payment_year,
+            as_of,
+            model_year(payment_year),
+            check_dates,
+            filter_encounters,
+            plan.esrd_unavailable,
+            types,
+            tuple(tag for tag, _, _ in plan.runs),
         )
         run_statements(con, stmts, step, 0.1, 0.3)
         run_models(con, plan, step)
@@ -193,15 +202,23 @@ def run_statements(
         con.execute(f"CREATE OR REPLACE TEMP {kind} {name} AS {sql}")
 
 
+def plan_tables(plan: BatchPlan) -> dict[str, Rows]:
+    """The reference rows of every model run of the plan (batch_model.reference_rows), named <table>_<tag>: loaded
+    before the validation statements, which read each run's dx→CC codes (both engines)."""
+    return {
+        f"{name}_{tag}": table
+        for tag, m, _ in plan.runs
+        for name, table in reference_rows(plan.tables[m]).tables.items()
+    }
+
+
 def run_models(con: duckdb.DuckDBPyConnection, plan: BatchPlan, step: Progress) -> None:
     """Each model run of the plan: the distinct demographic keys of its members scored by segments.select_segment
-    (batch_model.demographic_rows), its reference rows, then batch_model.model_statements."""
+    (batch_model.demographic_rows), then batch_model.model_statements (its reference rows: plan_tables)."""
     for i, (tag, m, where) in enumerate(plan.runs):
         t = plan.tables[m]
         keys = con.execute(f"SELECT DISTINCT {', '.join(DEMO_KEY)} FROM mem WHERE {where}").fetchall()
         _table(con, f"demo_seg_{tag}", demographic_rows(keys, m, t))
-        for name, table in reference_rows(t).tables.items():
-            _table(con, f"{name}_{tag}", table)
         prefix = "RXHCC" if m.startswith("RxHCC") else "HCC"
         stmts = model_statements(tag, m, plan.payment_year, t.constants, prefix, where)
         stmts = [

@@ -37,9 +37,9 @@ from hccguide.raf.engine_duckdb import (
     model_statements,
     model_year,
     plan_batch,
+    plan_tables,
     prepare_statements,
     prepare_tables,
-    reference_rows,
     undated_sex_statement,
     undated_sex_warning,
 )
@@ -169,7 +169,7 @@ def run_spark(
         _source(spark, Path(members), MEMBER_COLUMNS, REQUIRED_MEMBER, column_map, "src_members", "members"),
         _source(spark, Path(diagnoses), DX_COLUMNS, REQUIRED_DX, column_map, "src_dx", "diagnoses"),
     ]
-    for name, table in prepare_tables(kb, filter_encounters=filter_encounters).items():
+    for name, table in {**prepare_tables(kb, filter_encounters=filter_encounters), **plan_tables(plan)}.items():
         _arrow_to_view(spark, table, name)
 
     def run(stmts: list[tuple[str, str]], cache: bool = True) -> None:
@@ -183,15 +183,19 @@ def run_spark(
 
     run(
         prepare_statements(
-            payment_year, as_of, model_year(payment_year), check_dates, filter_encounters, plan.esrd_unavailable
+            payment_year,
+            as_of,
+            model_year(payment_year),
+            check_dates,
+            filter_encounters,
+            plan.esrd_unavailable,
+            model_tags=tuple(tag for tag, _, _ in plan.runs),
         )
     )
     for tag, m, where in plan.runs:
         t = plan.tables[m]
         keys = [tuple(r) for r in spark.sql(f"SELECT DISTINCT {', '.join(DEMO_KEY)} FROM mem WHERE {where}").collect()]
         _arrow_to_view(spark, demographic_rows(keys, m, t), f"demo_seg_{tag}")
-        for name, table in reference_rows(t).tables.items():
-            _arrow_to_view(spark, table, f"{name}_{tag}")
         prefix = "RXHCC" if m.startswith("RxHCC") else "HCC"
         run(model_statements(tag, m, plan.payment_year, t.constants, prefix, where))
     step("writing", 0.9)

@@ -95,8 +95,9 @@ class DxEntry(BaseModel):
 
     code: str = Field(..., min_length=1, max_length=CODE_MAX_CHARS, description="ICD-10-CM code, dotted or not")
     date_of_service: IsoDate | None = Field(
-        None, description="YYYY-MM-DD, in the model year (the calendar year before the payment year); default: the "
-        "request's date_of_service"
+        None,
+        description="YYYY-MM-DD, in the model year (the calendar year before the payment year); default: the "
+        "request's date_of_service",
     )
 
 
@@ -111,7 +112,9 @@ class ScoreRequest(BaseModel):
 
     model: str = Field("V28", description="risk model", json_schema_extra={"enum": list(MODEL_CHOICES)})
     payment_year: WholeInt = Field(
-        2026, ge=PAYMENT_YEAR_MIN, le=PAYMENT_YEAR_MAX,
+        2026,
+        ge=PAYMENT_YEAR_MIN,
+        le=PAYMENT_YEAR_MAX,
         description="CMS payment year; must be one the knowledge base holds tables for (GET /api/kb payment_years)",
     )
     # Typed without None so that the schema (and validation) refuse an explicit null; absent means "not given".
@@ -125,8 +128,9 @@ class ScoreRequest(BaseModel):
     dual_status: str | None = Field(
         None, pattern=DUAL_PATTERN, description="CMS dual status code 00..10, or non / partial / full; default non"
     )
-    orec: str | None = Field(None, pattern=OREC_PATTERN, description="original reason for entitlement 0..3; "
-                             "default 0 (old age)")
+    orec: str | None = Field(
+        None, pattern=OREC_PATTERN, description="original reason for entitlement 0..3; default 0 (old age)"
+    )
     lti: StrictBool = Field(False, description="long-term institutional (MDS 90+ days)")
     new_enrollee: StrictBool = Field(False, description="new enrollee")
     esrd: StrictBool = Field(False, description="ESRD: scored with the CMS-HCC ESRD V24 model")
@@ -139,12 +143,14 @@ class ScoreRequest(BaseModel):
     )
     low_income: StrictBool = Field(False, description="RxHCC: low-income subsidy")
     dx: list[Annotated[str, Field(max_length=CODE_MAX_CHARS)] | DxEntry] = Field(
-        default_factory=list, max_length=DX_MAX,
+        default_factory=list,
+        max_length=DX_MAX,
         description=f"ICD-10-CM codes, dotted or not, or {{code, date_of_service}}; at most {DX_MAX}",
     )
     date_of_service: IsoDate | None = Field(
-        None, description="YYYY-MM-DD: date of the diagnoses without their own, in the model year (MCE sex edits "
-        "are chosen by date)"
+        None,
+        description="YYYY-MM-DD: date of the diagnoses without their own, in the model year (MCE sex edits "
+        "are chosen by date)",
     )
 
     @classmethod
@@ -179,9 +185,19 @@ class ScoreRequest(BaseModel):
                     value=self.date_of_birth.isoformat(),
                     fix=f"a date of birth after {date(self.payment_year - AGE_MAX - 1, 2, 1).isoformat()}",
                 )
-        return Member(age=self.age, sex=self.sex, dual_status=self.dual_status, orec=self.orec, lti=self.lti,
-                      new_enrollee=self.new_enrollee, esrd=self.esrd, snp=self.snp, graft_months=self.graft_months,
-                      low_income=self.low_income, date_of_birth=self.date_of_birth)
+        return Member(
+            age=self.age,
+            sex=self.sex,
+            dual_status=self.dual_status,
+            orec=self.orec,
+            lti=self.lti,
+            new_enrollee=self.new_enrollee,
+            esrd=self.esrd,
+            snp=self.snp,
+            graft_months=self.graft_months,
+            low_income=self.low_income,
+            date_of_birth=self.date_of_birth,
+        )
 
     def dx_inputs(self) -> list[str | tuple[str, date | None]]:
         """The diagnoses as `score_member` takes them: codes, or (code, date of service) pairs."""
@@ -191,8 +207,14 @@ class ScoreRequest(BaseModel):
         """`raf.trace.score_member` of this request: a ScoreResult. Raises the typed errors of score_member."""
         from hccguide.raf.trace import score_member
 
-        return score_member(kb, self.to_member(kb), self.dx_inputs(), model=self.model,
-                            payment_year=self.payment_year, date_of_service=self.date_of_service)
+        return score_member(
+            kb,
+            self.to_member(kb),
+            self.dx_inputs(),
+            model=self.model,
+            payment_year=self.payment_year,
+            date_of_service=self.date_of_service,
+        )
 
 
 def safe_value(value: Any, limit: int = VALUE_MAX_CHARS) -> Any:
@@ -262,8 +284,7 @@ _FIXES = {
     "sex": "M or F",
     "dual_status": "a CMS dual code 00..10, or non / partial / full",
     "orec": "0 age, 1 disability, 2 ESRD, 3 both",
-    "dx": f"a list of at most {DX_MAX} codes, e.g. [\"E11.9\", {{\"code\": \"I50.22\", \"date_of_service\": "
-    "\"2025-03-01\"}]",
+    "dx": f'a list of at most {DX_MAX} codes, e.g. ["E11.9", {{"code": "I50.22", "date_of_service": "2025-03-01"}}]',
     "date_of_birth": "YYYY-MM-DD",
     "date_of_service": "YYYY-MM-DD",
     "model": "V28, V24, ESRD-V24 or RxHCC-V08",
