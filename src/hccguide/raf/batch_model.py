@@ -107,13 +107,15 @@ def model_statements(
     # (terms) need a look-up; otherwise members without one are looked up by their demographic bits too
     needs_hcc = all(any(f in spec.groups for f in i.factors) for i in spec.interactions)
     no_hcc_keys = "" if needs_hcc else f" UNION SELECT segment, dbits AS fbits FROM mseg_{t} WHERE scores_hccs"
-    stmts = [
-        (
-            f"mseg_{t}",
-            f"""
+    mseg = (
+        f"mseg_{t}",
+        f"""
 SELECT m.rn AS mkey, m.member_id, k.segment, k.scores_hccs, k.demographic, CAST({demo_bits} AS BIGINT) AS dbits
 FROM (SELECT * FROM mem WHERE {where}) m JOIN demo_seg_{t} k ON {key_join}""",
-        ),
+    )
+    # the CC steps first: they read the diagnoses only, so an engine may run them before demo_seg_{t} exists
+    # (needs_demographics); the member segments from mseg_{t} on
+    stmts = [
         # the mapping and edits keyed by ref_codes' integer code id, as the diagnoses are (batch_validate dx_codes);
         # from here on a CC is its number (CMS CCs are numbers: 'HCC' || cc is the coefficient name), an INTEGER
         (
@@ -185,6 +187,7 @@ WHERE NOT EXISTS (SELECT 1 FROM cc_{t} p JOIN ref_hierc_{t} h ON p.cc = h.parent
             f"SELECT segment, hcc, value FROM (SELECT segment, TRY_CAST(substr(term, {len(hcc_prefix) + 1}) AS INTEGER) "
             f"AS hcc, value FROM ref_coef_{t} WHERE starts_with(term, {lit(hcc_prefix)})) c WHERE hcc IS NOT NULL",
         ),
+        mseg,
         # sum_coefficients of the payment HCCs, each looked up in the member's segment table, with the count and
         # list of HCCs and the member's factor bits; members whose segment scores no HCC drop out here
         (
@@ -227,6 +230,12 @@ FROM (
         ),
     ]
     return stmts
+
+
+def needs_demographics(stmts: list[tuple[str, str]], tag: str) -> int:
+    """The index of the first of model_statements(tag, ...) that reads demo_seg_<tag> (mseg_<tag>): the statements
+    before it read the diagnoses and reference rows only."""
+    return next(i for i, (name, _) in enumerate(stmts) if name == f"mseg_{tag}")
 
 
 def factor_bits(spec) -> dict[str, int]:

@@ -318,6 +318,12 @@ FROM (
     return out
 
 
+def needs_reference(stmts: list[tuple[str, str]]) -> int:
+    """The index of the first of prepare_statements' statements that reads a reference table (ref_keep on): the
+    member statements before it read the members file only."""
+    return next(i for i, (name, _) in enumerate(stmts) if name == "ref_keep")
+
+
 def prepare_tables(kb: KB, unreadable: Rows | None = None, filter_encounters: bool = False) -> dict[str, Rows]:
     """The reference tables `prepare_statements` reads, by view name: ref_codes (every billable code of the loaded
     code sets, CMS maps and codes new in the newest fiscal year: tables.valid_codes, tables.new_codes; cid = the

@@ -15,8 +15,10 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import date
 from pathlib import Path
+from typing import Any, TypeVar
 
 import duckdb
 
@@ -40,6 +42,7 @@ from hccguide.raf.batch_model import (  # noqa: F401  (re-exported: engine_spark
     _normalize_sql,
     demographic_rows,
     model_statements,
+    needs_demographics,
     reference_rows,
 )
 from hccguide.raf.batch_plan import BatchPlan, final_statement, plan_batch
@@ -59,11 +62,13 @@ from hccguide.raf.batch_validate import (  # noqa: F401
     REQUIRED_DX,
     REQUIRED_MEMBER,
     cpt_rows,
+    needs_reference,
     prepare_statements,
     prepare_tables,
 )
 
 Progress = Callable[[str, float], None]  # (step name, fraction done)
+T = TypeVar("T")
 
 # Statements cheap enough to stay views (DuckDB inlines them into the next materialized statement).
 VIEWS = ("mem_parsed", "mem", "dx_parsed", "dx", "inter_", "rejects")
@@ -128,10 +133,6 @@ def run_duckdb(
     keep_order = con.execute("SELECT current_setting('preserve_insertion_order')").fetchall()[0][0]
     con.execute("SET preserve_insertion_order = false")
     try:
-        for name, table in prepare_tables(kb, unreadable_rows(sources), filter_encounters).items():
-            _table(con, name, table)
-        for name, table in plan_tables(plan).items():
-            _table(con, name, table)
         types = {**sources[0].types, **sources[1].types}  # column names of the two files differ (member_id aside)
         stmts = prepare_statements(
             payment_year,
@@ -143,8 +144,7 @@ def run_duckdb(
             types,
             tuple(tag for tag, _, _ in plan.runs),
         )
-        run_statements(con, stmts, step, 0.1, 0.3)
-        run_models(con, plan, step)
+        overlapped(con, kb, plan, sources, stmts, filter_encounters, step)
         step("writing", 0.9)
         # a union of the model runs is read as cheaply as a copy of it (summary, write): a view; a payment blend
         # joins models per member and is computed once
@@ -212,17 +212,89 @@ def plan_tables(plan: BatchPlan) -> dict[str, Rows]:
     }
 
 
-def run_models(con: duckdb.DuckDBPyConnection, plan: BatchPlan, step: Progress) -> None:
-    """Each model run of the plan: the distinct demographic keys of its members scored by segments.select_segment
-    (batch_model.demographic_rows), then batch_model.model_statements (its reference rows: plan_tables)."""
-    for i, (tag, m, where) in enumerate(plan.runs):
-        t = plan.tables[m]
-        keys = con.execute(f"SELECT DISTINCT {', '.join(DEMO_KEY)} FROM mem WHERE {where}").fetchall()
-        _table(con, f"demo_seg_{tag}", demographic_rows(keys, m, t))
-        prefix = "RXHCC" if m.startswith("RxHCC") else "HCC"
-        stmts = model_statements(tag, m, plan.payment_year, t.constants, prefix, where)
-        stmts = [
-            (n, s.replace("{HCC_LIST}", HCC_LIST_DUCKDB).replace("{HCC_EMPTY}", HCC_EMPTY_DUCKDB)) for n, s in stmts
-        ]
-        lo = 0.3 + 0.6 * i / len(plan.runs)
-        run_statements(con, stmts, step, lo, lo + 0.6 / len(plan.runs))
+def _model_sql(plan: BatchPlan, tag: str, m: str, where: str) -> list[tuple[str, str]]:
+    """batch_model.model_statements of one run, with DuckDB's HCC list expressions."""
+    prefix = "RXHCC" if m.startswith("RxHCC") else "HCC"
+    stmts = model_statements(tag, m, plan.payment_year, plan.tables[m].constants, prefix, where)
+    return [(n, s.replace("{HCC_LIST}", HCC_LIST_DUCKDB).replace("{HCC_EMPTY}", HCC_EMPTY_DUCKDB)) for n, s in stmts]
+
+
+def overlapped(
+    con: duckdb.DuckDBPyConnection,
+    kb: KB,
+    plan: BatchPlan,
+    sources: list[Source],
+    stmts: list[tuple[str, str]],
+    filter_encounters: bool,
+    step: Progress,
+) -> None:
+    """Run the validation statements and every model run of the plan, DuckDB's work overlapping the Python work.
+
+    One worker thread alone uses the connection, in this order: the member statements, each run's distinct
+    demographic keys, the reference rows, the diagnosis statements and each run's CC steps, then each run's
+    demographic rows and segment, interaction and score statements. Meanwhile this thread builds the reference rows
+    (prepare_tables, plan_tables) and scores each run's demographic keys (batch_model.demographic_rows: Python,
+    segments.select_segment): DuckDB releases the GIL while a statement runs, so about a second of Python per
+    million members runs beside the SQL instead of before it. Statements, rows and results are those of the serial
+    order; an error in the worker is raised here (after the worker stops)."""
+    first_ref = needs_reference(stmts)
+    runs = [(tag, m, where, _model_sql(plan, tag, m, where)) for tag, m, where in plan.runs]
+    split = [needs_demographics(sql, tag) for tag, _, _, sql in runs]
+    worker = _Worker()
+    try:
+        worker.submit(run_statements, con, stmts[:first_ref], step, 0.1, 0.2)
+        keys = [worker.submit(_distinct_keys, con, where) for _, _, where, _ in runs]
+        tables = {**prepare_tables(kb, unreadable_rows(sources), filter_encounters), **plan_tables(plan)}
+        worker.submit(_tables, con, tables)
+        worker.submit(run_statements, con, stmts[first_ref:], step, 0.2, 0.4)
+        for (_, _, _, sql), k in zip(runs, split, strict=True):
+            worker.submit(run_statements, con, sql[:k], step, 0.4, 0.4)
+        for i, ((tag, m, _, sql), k, job) in enumerate(zip(runs, split, keys, strict=True)):
+            found = job.result()
+            if worker.error is not None:
+                break
+            demo = demographic_rows(found, m, plan.tables[m])
+            lo = 0.4 + 0.5 * i / len(runs)
+            worker.submit(_table, con, f"demo_seg_{tag}", demo)
+            worker.submit(run_statements, con, sql[k:], step, lo, lo + 0.5 / len(runs))
+    except BaseException:
+        worker.cancelled = True  # an error here (or Ctrl-C): the jobs left are skipped
+        raise
+    finally:
+        worker.stop()  # waits for the jobs; raises the worker's first error
+
+
+def _distinct_keys(con: duckdb.DuckDBPyConnection, where: str) -> list[tuple]:
+    return con.execute(f"SELECT DISTINCT {', '.join(DEMO_KEY)} FROM mem WHERE {where}").fetchall()
+
+
+def _tables(con: duckdb.DuckDBPyConnection, tables: dict[str, Rows]) -> None:
+    for name, table in tables.items():
+        _table(con, name, table)
+
+
+class _Worker:
+    """One thread that alone uses a DuckDB connection: jobs run in submission order; after a failure the jobs left
+    are skipped, and stop() raises that first error (as are the jobs left once `cancelled` is set)."""
+
+    def __init__(self) -> None:
+        self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="hccguide-duckdb")
+        self.error: BaseException | None = None
+        self.cancelled = False
+
+    def submit(self, fn: Callable[..., T], *args: Any) -> Future[T | None]:
+        def job() -> T | None:
+            if self.error is not None or self.cancelled:
+                return None
+            try:
+                return fn(*args)
+            except BaseException as exc:
+                self.error = exc
+                raise
+
+        return self.pool.submit(job)
+
+    def stop(self) -> None:
+        self.pool.shutdown(wait=True)
+        if self.error is not None:
+            raise self.error
