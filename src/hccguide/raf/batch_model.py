@@ -11,6 +11,7 @@ rendered as literals by sqlglot (batch_sql.lit).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from hccguide.kb.reference import ESRD_GRAFT_SEGMENTS, PaymentYearConstants
@@ -52,6 +53,17 @@ def _reference_rows(t: ModelTables) -> RefRows:
     coef = [(s, term, name, v) for (s, term), (name, v) in t.coefficients.items()]
     groups = [(g, cc) for g, ccs in t.spec.groups.items() for cc in ccs]
     inter = [(term_key(i.name), f, len(set(i.factors))) for i in t.spec.interactions for f in set(i.factors)]
+    layout = cc_bits(t)
+    fbits = factor_bits(t.spec)
+    patched = {int(p.cc) for p in hierarchy_patches().get(t.model, ())}
+    ccbit = []
+    for cc in sorted(layout.index):
+        word = layout.mask([cc])
+        children = layout.mask(int(c) for c in t.hierarchy.get(str(cc), ()))
+        gbits = sum(b for g, b in fbits.items() if str(cc) in t.spec.groups.get(g, ()))
+        ccbit.append((cc, *word, *children, cc in patched, gbits))
+    ccbit_types = [("cc", "INTEGER")] + [(f"w{i}", "BIGINT") for i in range(layout.words)]
+    ccbit_types += [(f"c{i}", "BIGINT") for i in range(layout.words)] + [("patch", "BOOLEAN"), ("gbits", "BIGINT")]
     return RefRows(
         t.model,
         {
@@ -74,69 +86,129 @@ def _reference_rows(t: ModelTables) -> RefRows:
             ),
             "ref_groups": Rows.of([("grp", "VARCHAR"), ("cc", "VARCHAR")], groups),
             "ref_inter": Rows.of([("name", "VARCHAR"), ("factor", "VARCHAR"), ("nfactors", "INTEGER")], inter),
+            # each CC as one bit of the words w0.. (cc_bits), the CCs its hierarchy drops (c0..), whether a hierarchy
+            # patch may remove it, and its interaction factor bits (factor_bits of its disease groups)
+            "ref_ccbit": Rows.of(ccbit_types, ccbit),
         },
     )
 
 
+@dataclass(frozen=True)
+class CcBits:
+    """Each CC of a model as one bit: position k is bit k % 62 of word k // 62 (BIGINT words, sign bit unused, so
+    the SQL of both engines reads them as plain positive integers). CCs in ascending number order."""
+
+    index: dict[int, int]  # cc number -> position
+    words: int
+
+    def mask(self, ccs: Iterable[int]) -> list[int]:
+        """The words of the set `ccs` (CCs outside the layout are ignored)."""
+        out = [0] * self.words
+        for cc in ccs:
+            k = self.index.get(int(cc))
+            if k is not None:
+                out[k // WORD_BITS] |= 1 << (k % WORD_BITS)
+        return out
+
+
+WORD_BITS = 62
+
+
+def cc_bits(t: ModelTables) -> CcBits:
+    """The bit layout of every CC a model can hold: mapped (dx→CC), set by an edit, named by its hierarchy, its
+    interaction groups or a hierarchy patch (115 CCs for V28: two words). Kept with the ModelTables."""
+    cached = t.extra.get("cc_bits")
+    if cached is None:
+        ccs = {cc for v in t.dx_to_cc.values() for cc in v}
+        ccs |= {e.cc_override for v in t.edits.values() for e in v if e.cc_override}
+        ccs |= set(t.hierarchy) | {c for v in t.hierarchy.values() for c in v}
+        ccs |= {cc for v in t.spec.groups.values() for cc in v}
+        for p in hierarchy_patches().get(t.model, ()):
+            ccs |= {p.cc, *p.needs_any}
+        numbers = sorted({int(cc) for cc in ccs})  # CMS CCs are numbers ('HCC' || cc names the coefficient)
+        cached = t.extra["cc_bits"] = CcBits(
+            {cc: k for k, cc in enumerate(numbers)}, max(1, -(-len(numbers) // WORD_BITS))
+        )
+    return cached
+
+
 def model_statements(
-    tag: str, model: str, payment_year: int, constants: PaymentYearConstants, hcc_prefix: str, where: str = "TRUE"
+    tag: str,
+    model: str,
+    payment_year: int,
+    constants: PaymentYearConstants,
+    hcc_prefix: str,
+    where: str,
+    layout: CcBits,
 ) -> list[tuple[str, str]]:
     """The RAF steps for one model as SQL. Inputs: mem and dx (batch_validate: clean members; clean diagnoses with
     their member's key, age, sex and ESRD flag), `where` (batch_plan: which members this model scores, over columns
     both have), demo_seg_{tag} (demographic key -> segment, flags and demographic part: demographic_rows) and the
-    ref_*_{tag} reference tables. Output: scores_{tag}(mkey, member_id, model, payment_year, segment, risk_score,
-    risk_score_normalized, hccs, part_demographic, part_disease, part_interaction, part_count).
+    ref_*_{tag} reference tables (reference_rows; `layout` = cc_bits of the same tables). Output:
+    scores_{tag}(mkey, member_id, model, payment_year, segment, risk_score, risk_score_normalized, hccs,
+    part_demographic, part_disease, part_interaction, part_count).
 
-    The diagnoses reach the CC steps without a join to the members (their key, age and sex came with them); the
-    segment is joined once, where coefficients are looked up; the demographic terms were summed per distinct key
-    (a few thousand) rather than per member."""
+    A member's CCs are bit masks (CcBits words f0, f1, ...): map_dx_to_cc and apply_edits give each diagnosis its
+    CC bit, one grouping per member ORs them (a CC found twice is one bit: no DISTINCT), and the V28 heart patch
+    and the hierarchy are mask arithmetic on that row (drop = the OR of the child masks of the CCs present, each
+    CC's children from the CMS hierarchy table). Everything the payment HCCs decide is computed once per distinct
+    HCC set (a few hundred thousand for a million members, far fewer in real data) rather than per member: the
+    HCC list, count and interaction groups per set, the disease part per (segment, set). The demographic terms
+    were summed per distinct key (a few thousand) in Python."""
     key_join = " AND ".join(f"m.{k} IS NOT DISTINCT FROM k.{k}" for k in DEMO_KEY)
     t = tag
+    w = range(layout.words)
     norm = _normalize_sql(constants)
     # add_interactions as bit masks: each factor of interactions.csv (a disease group, DISABLED, NONAGED) is one bit;
-    # a member's factors are one integer (the bit_or of its HCCs' groups, or-ed with its demographic bits), and an
+    # a member's factors are one integer (the OR of its HCCs' group bits and its demographic bits), and an
     # interaction is present when all its bits are. The interaction part depends only on (segment, factor bits), so
-    # it is summed once per distinct pair (a few thousand) instead of per member and interaction row.
-    spec = interaction_spec(model)
-    bits = factor_bits(spec)
+    # it is summed once per distinct pair instead of per member and interaction row.
+    bits = factor_bits(interaction_spec(model))
     demo_bits = (
-        f"(CASE WHEN k.disabled AND k.scores_hccs THEN {bits.get('DISABLED', 0)} ELSE 0 END"
-        f" + CASE WHEN NOT k.aged AND k.scores_hccs THEN {bits.get('NONAGED', 0)} ELSE 0 END)"
+        f"CAST((CASE WHEN k.disabled AND k.scores_hccs THEN {bits.get('DISABLED', 0)} ELSE 0 END"
+        f" + CASE WHEN NOT k.aged AND k.scores_hccs THEN {bits.get('NONAGED', 0)} ELSE 0 END) AS BIGINT)"
     )
-    # when every interaction names a disease group, a member without an HCC has none: only members with an HCC
-    # (terms) need a look-up; otherwise members without one are looked up by their demographic bits too
-    needs_hcc = all(any(f in spec.groups for f in i.factors) for i in spec.interactions)
-    no_hcc_keys = "" if needs_hcc else f" UNION SELECT segment, dbits AS fbits FROM mseg_{t} WHERE scores_hccs"
-    mseg = (
-        f"mseg_{t}",
-        f"""
-SELECT m.rn AS mkey, m.member_id, k.segment, k.scores_hccs, k.demographic, CAST({demo_bits} AS BIGINT) AS dbits
-FROM (SELECT * FROM mem WHERE {where}) m JOIN demo_seg_{t} k ON {key_join}""",
+
+    def has(col: str, cc: str) -> str:  # CC `cc` is in the mask <col>0, <col>1, ...
+        word = layout.mask([int(cc)])
+        return " OR ".join(f"({col}{i} & {word[i]}) <> 0" for i in w if word[i])
+
+    def any_of(col: str, ccs: Iterable[str]) -> str:  # some CC of `ccs` is in the mask
+        word = layout.mask(int(c) for c in ccs)
+        return "(" + (" OR ".join(f"({col}{i} & {word[i]}) <> 0" for i in w if word[i]) or "FALSE") + ")"
+
+    # apply_hierarchies: raf/hierarchy_patches.csv first (CMS-HCC V28 software V2826T1M heart patch: a CC counts
+    # only with one of its companion CCs), one patch after the other as steps.apply_hierarchies does; then every CC
+    # a kept CC's hierarchy row names is dropped (the OR of the child masks c0, c1, ... of the CCs kept; a CC a patch
+    # removed drops nothing)
+    patches = hierarchy_patches().get(model, ())
+    kept = "p"
+    layers = []
+    for j, patch in enumerate(patches):
+        word = layout.mask([int(patch.cc)])
+        cols = ", ".join(
+            f"CASE WHEN {has(kept, patch.cc)} AND NOT {any_of(kept, patch.needs_any)} "
+            f"THEN {kept}{i} & ~CAST({word[i]} AS BIGINT) ELSE {kept}{i} END AS k{j}_{i}"
+            for i in w
+        )
+        layers.append(cols)
+        kept = f"k{j}_"
+    # x<j>_<i>: the children of patch j's CC when the member has it (its row of ref_ccbit), dropped only if kept
+    drop = {
+        i: " | ".join(
+            [f"a{i}"] + [f"CASE WHEN {has(kept, pt.cc)} THEN x{j}_{i} ELSE 0 END" for j, pt in enumerate(patches)]
+        )
+        for i in w
+    }
+    patch_aggs = "".join(
+        f", bit_or(CASE WHEN b.cc = {int(pt.cc)} THEN b.c{i} ELSE 0 END) AS x{j}_{i}"
+        for j, pt in enumerate(patches)
+        for i in w
     )
-    # the CC steps first: they read the diagnoses only, so an engine may run them before demo_seg_{t} exists
-    # (needs_demographics); the member segments from mseg_{t} on
-    stmts = [
-        # the mapping and edits keyed by ref_codes' integer code id, as the diagnoses are (batch_validate dx_codes);
-        # from here on a CC is its number (CMS CCs are numbers: 'HCC' || cc is the coefficient name), an INTEGER
-        (
-            f"ref_dxc_{t}",
-            f"SELECT c.cid, CAST(r.cc AS INTEGER) AS cc FROM ref_dx_{t} r JOIN ref_codes c ON r.code = c.code",
-        ),
-        (
-            f"ref_editc_{t}",
-            f"SELECT c.cid, e.edit_type, e.sex, e.age_min, e.age_max, e.action, "
-            f"CAST(e.cc_override AS INTEGER) AS cc_override FROM ref_edits_{t} e JOIN ref_codes c ON e.code = c.code",
-        ),
-        (
-            f"ref_hierc_{t}",
-            f"SELECT CAST(parent AS INTEGER) AS parent, CAST(child AS INTEGER) AS child FROM ref_hier_{t}",
-        ),
-        # map_dx_to_cc (CMS ICD-10 mapping of the payment year), then apply_edits (CMS model software age/sex edits
-        # and MCE age conditions) on the few codes that have one
-        (
-            f"cc_edit_{t}",
-            f"""
-SELECT DISTINCT mkey, cc FROM (
+    grouped = f"""
+SELECT y.mkey, {", ".join(f"bit_or(b.w{i}) AS p{i}" for i in w)},
+  {", ".join(f"bit_or(CASE WHEN b.patch THEN 0 ELSE b.c{i} END) AS a{i}" for i in w)}{patch_aggs}
+FROM (
   SELECT x.mkey,
     CASE WHEN e.cid IS NOT NULL AND (
            (e.edit_type = 'sex' AND e.sex = CASE WHEN x.sex = 'F' THEN 2 ELSE 1 END)
@@ -146,66 +218,83 @@ SELECT DISTINCT mkey, cc FROM (
          ELSE r.cc END AS cc
   FROM (SELECT mkey, cid, age, sex FROM dx WHERE {where}) x JOIN ref_dxc_{t} r ON x.cid = r.cid
   LEFT JOIN ref_editc_{t} e ON x.cid = e.cid) y
-WHERE cc IS NOT NULL""",
-        ),
-    ]
-    patches = hierarchy_patches().get(model, ())
-    if patches:
-        # raf/hierarchy_patches.csv (CMS-HCC V28 software V2826T1M heart patch): a CC counts only with one of its
-        # companion CCs
-        keep = " AND ".join(
-            f"(c.cc <> {int(p.cc)} OR EXISTS (SELECT 1 FROM cc_edit_{t} o WHERE o.mkey = c.mkey "
-            f"AND o.cc IN ({', '.join(str(int(n)) for n in sorted(p.needs_any, key=int))})))"
-            for p in patches
-        )
-        stmts.append((f"cc_{t}", f"SELECT c.mkey, c.cc FROM cc_edit_{t} c WHERE {keep}"))
-    else:
-        stmts.append((f"cc_{t}", f"SELECT mkey, cc FROM cc_edit_{t}"))
-    stmts += [
-        # apply_hierarchies
+JOIN ref_ccbit_{t} b ON y.cc = b.cc
+GROUP BY y.mkey"""
+    body = grouped
+    for j, cols in enumerate(layers):
+        body = f"SELECT *, {cols} FROM ({body}) l{j}"
+    final = ", ".join(f"{kept}{i} & ~({drop[i]}) AS f{i}" for i in w)
+    f_eq = lambda a, b: " AND ".join(f"{a}.f{i} = {b}.f{i}" for i in w)  # noqa: E731
+    f_cols = lambda a: ", ".join(f"{a}.f{i}" for i in w)  # noqa: E731
+    return [
+        # the mapping and edits keyed by ref_codes' integer code id, as the diagnoses are (batch_validate dx_codes);
+        # from here on a CC is its number, an INTEGER
         (
-            f"hcc_{t}",
-            f"""
-SELECT c.mkey, c.cc FROM cc_{t} c
-WHERE NOT EXISTS (SELECT 1 FROM cc_{t} p JOIN ref_hierc_{t} h ON p.cc = h.parent
-                  WHERE p.mkey = c.mkey AND h.child = c.cc)""",
+            f"ref_dxc_{t}",
+            f"SELECT c.cid, CAST(r.cc AS INTEGER) AS cc FROM ref_dx_{t} r JOIN ref_codes c ON r.code = c.code",
         ),
-        # the factor bits of each HCC (its disease groups) and of each interaction (all its factors)
         (
-            f"ref_gbits_{t}",
-            f"SELECT CAST(cc AS INTEGER) AS gcc, bit_or(CAST({_bit_case('grp', bits)} AS BIGINT)) AS bits "
-            f"FROM ref_groups_{t} GROUP BY cc",
+            f"ref_editc_{t}",
+            f"SELECT c.cid, e.edit_type, e.sex, e.age_min, e.age_max, e.action, "
+            f"CAST(e.cc_override AS INTEGER) AS cc_override FROM ref_edits_{t} e JOIN ref_codes c ON e.code = c.code",
+        ),
+        # map_dx_to_cc (CMS ICD-10 mapping of the payment year), apply_edits (CMS model software age/sex edits and
+        # MCE age conditions, on the few codes that have one), apply_hierarchies: the payment HCCs of each member
+        # with one, as mask words f0, f1, ...
+        (
+            f"masks_{t}",
+            f"SELECT mkey, {final} FROM ({body}) h",
         ),
         (
             f"ref_imask_{t}",
             f"SELECT name, bit_or(CAST({_bit_case('factor', bits)} AS BIGINT)) AS mask FROM ref_inter_{t} GROUP BY name",
         ),
         # the HCC coefficients keyed by segment and CC number (term = prefix || cc; interaction terms such as
-        # HCC47_gCancer are not numbers and drop out): no text built per diagnosis
+        # HCC47_gCancer are not numbers and drop out)
         (
             f"ref_hcoef_{t}",
             f"SELECT segment, hcc, value FROM (SELECT segment, TRY_CAST(substr(term, {len(hcc_prefix) + 1}) AS INTEGER) "
             f"AS hcc, value FROM ref_coef_{t} WHERE starts_with(term, {lit(hcc_prefix)})) c WHERE hcc IS NOT NULL",
         ),
-        mseg,
-        # sum_coefficients of the payment HCCs, each looked up in the member's segment table, with the count and
-        # list of HCCs and the member's factor bits; members whose segment scores no HCC drop out here
+        # each distinct HCC set as its CCs (one row per bit set), then its list, count and interaction group bits
         (
-            f"terms_{t}",
-            f"""
-SELECT h.mkey, sum(r.value) AS disease, count(*) AS n, {{HCC_LIST}} AS hccs, s.segment,
-  bit_or(coalesce(b.bits, 0)) | s.dbits AS fbits
-FROM hcc_{t} h JOIN mseg_{t} s ON h.mkey = s.mkey AND s.scores_hccs
-LEFT JOIN ref_hcoef_{t} r ON s.segment = r.segment AND h.cc = r.hcc
-LEFT JOIN ref_gbits_{t} b ON h.cc = b.gcc
-GROUP BY h.mkey, s.segment, s.dbits""",
+            f"fcc_{t}",
+            f"SELECT {f_cols('f')}, b.cc, b.gbits FROM (SELECT DISTINCT {', '.join(f'f{i}' for i in w)} "
+            f"FROM masks_{t}) f JOIN ref_ccbit_{t} b ON ({' | '.join(f'(f.f{i} & b.w{i})' for i in w)}) <> 0",
         ),
-        # the interactions present for each distinct (segment, factor bits) and the sum of their coefficients
+        (
+            f"flist_{t}",
+            f"SELECT {', '.join(f'f{i}' for i in w)}, count(*) AS n, {{HCC_LIST}} AS hccs, bit_or(gbits) AS gbits "
+            f"FROM fcc_{t} GROUP BY {', '.join(f'f{i}' for i in w)}",
+        ),
+        # each member's segment and demographic part (demo_seg: segments.select_segment per distinct key) and its
+        # payment HCCs when its segment scores them (new enrollee segments do not)
+        (
+            f"mseg_{t}",
+            f"""
+SELECT m.rn AS mkey, m.member_id, k.segment, k.scores_hccs, k.demographic, {demo_bits} AS dbits, {f_cols("a")}
+FROM (SELECT * FROM mem WHERE {where}) m JOIN demo_seg_{t} k ON {key_join}
+LEFT JOIN masks_{t} a ON a.mkey = m.rn AND k.scores_hccs""",
+        ),
+        # sum_coefficients of the payment HCCs in the segment's table, once per distinct (segment, HCC set)
+        (
+            f"sdis_{t}",
+            f"""
+SELECT d.segment, {f_cols("d")}, sum(r.value) AS disease
+FROM (SELECT DISTINCT segment, {", ".join(f"f{i}" for i in w)} FROM mseg_{t} WHERE f0 IS NOT NULL) d
+JOIN fcc_{t} c ON {f_eq("c", "d")}
+LEFT JOIN ref_hcoef_{t} r ON r.segment = d.segment AND r.hcc = c.cc
+GROUP BY d.segment, {f_cols("d")}""",
+        ),
+        # the interactions present for each (segment, factor bits) the members can have (their segments'
+        # demographic bits with every HCC set's group bits, or none) and the sum of their coefficients
         (
             f"inter_{t}",
             f"""
 SELECT k.segment, k.fbits, sum(c.value) AS interaction
-FROM (SELECT DISTINCT segment, fbits FROM terms_{t}{no_hcc_keys}) k
+FROM (SELECT DISTINCT d.segment, g.gbits | d.dbits AS fbits
+      FROM (SELECT DISTINCT k.segment, {demo_bits} AS dbits FROM demo_seg_{t} k WHERE k.scores_hccs) d,
+           (SELECT DISTINCT gbits FROM flist_{t} UNION SELECT CAST(0 AS BIGINT) AS gbits) g) k
 JOIN ref_imask_{t} i ON (k.fbits & i.mask) = i.mask
 LEFT JOIN ref_coef_{t} c ON c.segment = k.segment AND c.term = i.name
 GROUP BY k.segment, k.fbits""",
@@ -220,16 +309,16 @@ SELECT s.mkey, s.member_id, {lit(model)} AS model, {int(payment_year)} AS paymen
   round(s.disease, 3) AS part_disease, round(s.interaction, 3) AS part_interaction, round(s.cnt, 3) AS part_count
 FROM (
   SELECT p.*, round(p.demographic + p.disease + p.interaction + p.cnt, 3) AS risk_score FROM (
-    SELECT m.mkey, m.member_id, m.segment, coalesce(a.hccs, {{HCC_EMPTY}}) AS hccs, m.demographic,
-      coalesce(a.disease, 0) AS disease, coalesce(i.interaction, 0) AS interaction, coalesce(c.value, 0) AS cnt
-    FROM mseg_{t} m LEFT JOIN terms_{t} a ON m.mkey = a.mkey
+    SELECT m.mkey, m.member_id, m.segment, coalesce(l.hccs, {{HCC_EMPTY}}) AS hccs, m.demographic,
+      coalesce(d.disease, 0) AS disease, coalesce(i.interaction, 0) AS interaction, coalesce(c.value, 0) AS cnt
+    FROM mseg_{t} m LEFT JOIN flist_{t} l ON {f_eq("l", "m")}
+    LEFT JOIN sdis_{t} d ON d.segment = m.segment AND {f_eq("d", "m")}
     LEFT JOIN inter_{t} i ON m.segment = i.segment
-      AND i.fbits = CASE WHEN m.scores_hccs THEN coalesce(a.fbits, m.dbits) END
+      AND i.fbits = CASE WHEN m.scores_hccs THEN coalesce(l.gbits, 0) | m.dbits END
     LEFT JOIN ref_coef_{t} c ON m.segment = c.segment
-      AND c.term = CASE WHEN a.n >= 10 THEN 'D10P' WHEN a.n >= 1 THEN 'D' || CAST(a.n AS VARCHAR) END) p) s""",
+      AND c.term = CASE WHEN l.n >= 10 THEN 'D10P' WHEN l.n >= 1 THEN 'D' || CAST(l.n AS VARCHAR) END) p) s""",
         ),
     ]
-    return stmts
 
 
 def needs_demographics(stmts: list[tuple[str, str]], tag: str) -> int:

@@ -40,6 +40,7 @@ from hccguide.raf.batch_model import (  # noqa: F401  (re-exported: engine_spark
     HCC_LIST_DUCKDB,
     RefRows,
     _normalize_sql,
+    cc_bits,
     demographic_rows,
     model_statements,
     needs_demographics,
@@ -215,7 +216,8 @@ def plan_tables(plan: BatchPlan) -> dict[str, Rows]:
 def _model_sql(plan: BatchPlan, tag: str, m: str, where: str) -> list[tuple[str, str]]:
     """batch_model.model_statements of one run, with DuckDB's HCC list expressions."""
     prefix = "RXHCC" if m.startswith("RxHCC") else "HCC"
-    stmts = model_statements(tag, m, plan.payment_year, plan.tables[m].constants, prefix, where)
+    t = plan.tables[m]
+    stmts = model_statements(tag, m, plan.payment_year, t.constants, prefix, where, cc_bits(t))
     return [(n, s.replace("{HCC_LIST}", HCC_LIST_DUCKDB).replace("{HCC_EMPTY}", HCC_EMPTY_DUCKDB)) for n, s in stmts]
 
 

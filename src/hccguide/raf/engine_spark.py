@@ -30,6 +30,7 @@ from hccguide.raf.engine_duckdb import (
     BatchResult,
     Progress,
     batch_result,
+    cc_bits,
     check_outputs,
     demographic_rows,
     final_statement,
@@ -56,7 +57,6 @@ SPARK_VIEWS = (
     "dx_codes",
     "ref_dxc_",
     "ref_editc_",
-    "ref_gbits_",
     "ref_imask_",
     "ref_hcoef_",
     "inter_",
@@ -197,7 +197,7 @@ def run_spark(
         keys = [tuple(r) for r in spark.sql(f"SELECT DISTINCT {', '.join(DEMO_KEY)} FROM mem WHERE {where}").collect()]
         _arrow_to_view(spark, demographic_rows(keys, m, t), f"demo_seg_{tag}")
         prefix = "RXHCC" if m.startswith("RxHCC") else "HCC"
-        run(model_statements(tag, m, plan.payment_year, t.constants, prefix, where))
+        run(model_statements(tag, m, plan.payment_year, t.constants, prefix, where, cc_bits(t)))
     step("writing", 0.9)
     scores = spark.sql(to_spark(final_statement(plan, kb.release_id))).localCheckpoint(eager=True)
     scores.createOrReplaceTempView("scores")
