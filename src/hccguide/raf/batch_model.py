@@ -268,23 +268,14 @@ GROUP BY y.mkey"""
             f"FROM fcc_{t} GROUP BY {', '.join(f'f{i}' for i in w)}",
         ),
         # each member's segment and demographic part (demo_seg: segments.select_segment per distinct key) and its
-        # payment HCCs when its segment scores them (new enrollee segments do not)
+        # payment HCCs when its segment scores them (new enrollee segments do not); no HCC: every word 0
         (
             f"mseg_{t}",
             f"""
-SELECT m.rn AS mkey, m.member_id, k.segment, k.scores_hccs, k.demographic, {demo_bits} AS dbits, {f_cols("a")}
+SELECT m.rn AS mkey, m.member_id, k.segment, k.scores_hccs, k.demographic, {demo_bits} AS dbits,
+  {", ".join(f"coalesce(a.f{i}, 0) AS f{i}" for i in w)}
 FROM (SELECT * FROM mem WHERE {where}) m JOIN demo_seg_{t} k ON {key_join}
 LEFT JOIN masks_{t} a ON a.mkey = m.rn AND k.scores_hccs""",
-        ),
-        # sum_coefficients of the payment HCCs in the segment's table, once per distinct (segment, HCC set)
-        (
-            f"sdis_{t}",
-            f"""
-SELECT d.segment, {f_cols("d")}, sum(r.value) AS disease
-FROM (SELECT DISTINCT segment, {", ".join(f"f{i}" for i in w)} FROM mseg_{t} WHERE f0 IS NOT NULL) d
-JOIN fcc_{t} c ON {f_eq("c", "d")}
-LEFT JOIN ref_hcoef_{t} r ON r.segment = d.segment AND r.hcc = c.cc
-GROUP BY d.segment, {f_cols("d")}""",
         ),
         # the interactions present for each (segment, factor bits) the members can have (their segments'
         # demographic bits with every HCC set's group bits, or none) and the sum of their coefficients
@@ -299,8 +290,29 @@ JOIN ref_imask_{t} i ON (k.fbits & i.mask) = i.mask
 LEFT JOIN ref_coef_{t} c ON c.segment = k.segment AND c.term = i.name
 GROUP BY k.segment, k.fbits""",
         ),
+        # everything the payment HCCs decide, once per distinct (segment, demographic bits, HCC set): the disease
+        # part (sum_coefficients of the HCCs in the segment's table), the HCC list, the interaction part (the group
+        # bits of the set with the member's demographic bits) and the count variable (looked up once the count is
+        # known)
+        (
+            f"sets_{t}",
+            f"""
+SELECT s.*, coalesce(l.hccs, {{HCC_EMPTY}}) AS hccs, coalesce(i.interaction, 0) AS interaction,
+  coalesce(c.value, 0) AS cnt
+FROM (
+  SELECT d.segment, d.scores_hccs, d.dbits, {f_cols("d")}, coalesce(sum(r.value), 0) AS disease
+  FROM (SELECT DISTINCT segment, scores_hccs, dbits, {", ".join(f"f{i}" for i in w)} FROM mseg_{t}) d
+  LEFT JOIN fcc_{t} c ON {f_eq("c", "d")}
+  LEFT JOIN ref_hcoef_{t} r ON r.segment = d.segment AND r.hcc = c.cc
+  GROUP BY d.segment, d.scores_hccs, d.dbits, {f_cols("d")}) s
+LEFT JOIN flist_{t} l ON {f_eq("l", "s")}
+LEFT JOIN inter_{t} i ON s.segment = i.segment
+  AND i.fbits = CASE WHEN s.scores_hccs THEN coalesce(l.gbits, 0) | s.dbits END
+LEFT JOIN ref_coef_{t} c ON s.segment = c.segment
+  AND c.term = CASE WHEN l.n >= 10 THEN 'D10P' WHEN l.n >= 1 THEN 'D' || CAST(l.n AS VARCHAR) END""",
+        ),
         # the parts (trace.score_parts: demographic, disease, interaction, count) and their sum, rounded as CMS
-        # does (3 decimals); normalize. The count variable is looked up once the count is known.
+        # does (3 decimals); normalize
         (
             f"scores_{t}",
             f"""
@@ -308,15 +320,10 @@ SELECT s.mkey, s.member_id, {lit(model)} AS model, {int(payment_year)} AS paymen
   {norm} AS risk_score_normalized, s.hccs, round(s.demographic, 3) AS part_demographic,
   round(s.disease, 3) AS part_disease, round(s.interaction, 3) AS part_interaction, round(s.cnt, 3) AS part_count
 FROM (
-  SELECT p.*, round(p.demographic + p.disease + p.interaction + p.cnt, 3) AS risk_score FROM (
-    SELECT m.mkey, m.member_id, m.segment, coalesce(l.hccs, {{HCC_EMPTY}}) AS hccs, m.demographic,
-      coalesce(d.disease, 0) AS disease, coalesce(i.interaction, 0) AS interaction, coalesce(c.value, 0) AS cnt
-    FROM mseg_{t} m LEFT JOIN flist_{t} l ON {f_eq("l", "m")}
-    LEFT JOIN sdis_{t} d ON d.segment = m.segment AND {f_eq("d", "m")}
-    LEFT JOIN inter_{t} i ON m.segment = i.segment
-      AND i.fbits = CASE WHEN m.scores_hccs THEN coalesce(l.gbits, 0) | m.dbits END
-    LEFT JOIN ref_coef_{t} c ON m.segment = c.segment
-      AND c.term = CASE WHEN l.n >= 10 THEN 'D10P' WHEN l.n >= 1 THEN 'D' || CAST(l.n AS VARCHAR) END) p) s""",
+  SELECT m.mkey, m.member_id, m.segment, p.hccs, m.demographic, p.disease, p.interaction, p.cnt,
+    round(m.demographic + p.disease + p.interaction + p.cnt, 3) AS risk_score
+  FROM mseg_{t} m JOIN sets_{t} p ON p.segment = m.segment AND p.scores_hccs = m.scores_hccs
+    AND p.dbits = m.dbits AND {f_eq("p", "m")}) s""",
         ),
     ]
 

@@ -60,6 +60,7 @@ SPARK_VIEWS = (
     "ref_imask_",
     "ref_hcoef_",
     "inter_",
+    "sets_",
 )
 
 
