@@ -343,3 +343,38 @@ def test_typed_parquet_columns_read_as_their_text(kb, tmp_path: Path) -> None:
         "T5": "invalid date: date_of_birth after the age reference date",
         "T7": "invalid graft_months: outside 0..1500",
     }
+
+
+def test_demographic_key_packs_and_unpacks_every_validated_value() -> None:
+    """batch_model.demo_key_sql (SQL, per member) and decode_key (Python, per distinct key) are inverse on the
+    validated domain (ages 0..125, both sexes, the three dual classes, OREC 0-3, each flag, graft months NULL,
+    0 and 1500), and a value it cannot pack (age 200) is NULL, which decode_key refuses."""
+    import itertools
+
+    from hccguide.raf.batch_model import DEMO_KEY, decode_key, demo_key_sql
+    from hccguide.raf.bounds import AGE_MAX, AGE_MIN, GRAFT_MONTHS_MAX
+
+    rows = [
+        (age, sex, dual, orec, lti, ne, esrd, snp, graft, li)
+        for age, sex, dual, orec, graft in itertools.product(
+            (AGE_MIN, 64, 65, AGE_MAX), ("F", "M"), ("non", "partial", "full"), "0123", (None, 0, GRAFT_MONTHS_MAX)
+        )
+        for lti, ne, esrd, snp, li in ((False,) * 5, (True,) * 5, (True, False, True, False, True))
+    ]
+    con = duckdb.connect()
+    con.execute(
+        "CREATE TABLE mem (age INTEGER, sex VARCHAR, dual VARCHAR, orec VARCHAR, lti BOOLEAN, new_enrollee BOOLEAN, "
+        "esrd BOOLEAN, snp BOOLEAN, graft_months INTEGER, low_income BOOLEAN)"
+    )
+    con.executemany("INSERT INTO mem VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+    got = con.execute(f"SELECT {', '.join(DEMO_KEY)}, {demo_key_sql()} FROM mem").fetchall()
+    assert len(got) == len(rows) == 4 * 2 * 3 * 4 * 3 * 3
+    assert all(decode_key(r[-1]) == tuple(r[:-1]) for r in got)
+    assert len({r[-1] for r in got}) == len(rows)  # distinct keys stay distinct
+    bad = con.execute(
+        f"SELECT {demo_key_sql('m')} FROM (SELECT 200 AS age, 'F' AS sex, 'non' AS dual, '0' AS orec, false AS lti, "
+        "false AS new_enrollee, false AS esrd, false AS snp, NULL AS graft_months, false AS low_income) m"
+    ).fetchall()[0][0]
+    assert bad is None
+    with pytest.raises(ValueError, match="outside the validated domain"):
+        decode_key(bad)

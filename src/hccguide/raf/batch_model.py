@@ -17,12 +17,59 @@ from dataclasses import dataclass
 from hccguide.kb.reference import ESRD_GRAFT_SEGMENTS, PaymentYearConstants
 from hccguide.raf.batch_rows import Rows
 from hccguide.raf.batch_sql import in_list, lit, round_sql
+from hccguide.raf.bounds import AGE_MIN
 from hccguide.raf.rules import hierarchy_patches
 from hccguide.raf.segments import derive, select_segment
 from hccguide.raf.steps import sum_coefficients
 from hccguide.raf.tables import ModelTables, interaction_spec, term_key
 
 DEMO_KEY = ("age", "sex", "dual", "orec", "lti", "new_enrollee", "esrd", "snp", "graft_months", "low_income")
+
+# A member's demographic key packed into one BIGINT, so that the distinct keys, their transfer and the join back to
+# a million members are over one integer instead of ten columns. Validated values fit (batch_validate: age
+# AGE_MIN..AGE_MAX, sex 'F' | 'M', dual class, OREC '0'..'3', yes/no flags, graft months GRAFT_MONTHS_MIN..
+# GRAFT_MONTHS_MAX or NULL); a value outside the packed ranges (age 0..127, graft months 0..2047, those codes) packs
+# to NULL, which decode_key refuses.
+_DUALS = ("non", "partial", "full")
+_FLAGS = (("lti", 12), ("new_enrollee", 13), ("esrd", 14), ("snp", 15), ("low_income", 16))
+_AGE_BITS, _GRAFT_SHIFT, _GRAFT_BITS = 7, 18, 11
+
+
+def demo_key_sql(alias: str = "") -> str:
+    """The packed demographic key of a row of `mem` (columns DEMO_KEY, optional table alias): age in bits 0-6, sex
+    F bit 7, dual class bits 8-9, OREC bits 10-11, the five flags bits 12-16, graft months given bit 17 and their
+    number bits 18-28."""
+    a = f"{alias}." if alias else ""
+    dual = " ".join(f"WHEN {lit(d)} THEN {i << 8}" for i, d in enumerate(_DUALS))
+    flags = " + ".join(f"CASE WHEN {a}{f} THEN {1 << b} ELSE 0 END" for f, b in _FLAGS)
+    return (
+        f"(CASE WHEN {a}age BETWEEN {AGE_MIN} AND {(1 << _AGE_BITS) - 1} THEN CAST({a}age AS BIGINT) END"
+        f" + CASE {a}sex WHEN 'F' THEN 128 WHEN 'M' THEN 0 END + CASE {a}dual {dual} END"
+        f" + CASE WHEN {a}orec IN ('0', '1', '2', '3') THEN CAST({a}orec AS BIGINT) * 1024 END + {flags}"
+        f" + CASE WHEN {a}graft_months IS NULL THEN 0 WHEN {a}graft_months BETWEEN 0 AND {(1 << _GRAFT_BITS) - 1}"
+        f" THEN {1 << 17} + CAST({a}graft_months AS BIGINT) * {1 << _GRAFT_SHIFT} END)"
+    )
+
+
+def decode_key(key: int | None) -> tuple:
+    """demo_key_sql's integer back to the DEMO_KEY tuple. Raises ValueError for NULL (a value outside the packed
+    domain: validation let through what it should have rejected)."""
+    if key is None:
+        raise ValueError("a member's demographic key is outside the validated domain")
+    graft = (key >> _GRAFT_SHIFT) & ((1 << _GRAFT_BITS) - 1) if key >> 17 & 1 else None
+    flags = {f: bool(key >> b & 1) for f, b in _FLAGS}
+    return (
+        key & ((1 << _AGE_BITS) - 1),
+        "F" if key >> 7 & 1 else "M",
+        _DUALS[key >> 8 & 3],
+        str(key >> 10 & 3),
+        flags["lti"],
+        flags["new_enrollee"],
+        flags["esrd"],
+        flags["snp"],
+        graft,
+        flags["low_income"],
+    )
 
 
 @dataclass
@@ -155,7 +202,6 @@ def model_statements(
     HCC set (a few hundred thousand for a million members, far fewer in real data) rather than per member: the
     HCC list, count and interaction groups per set, the disease part per (segment, set). The demographic terms
     were summed per distinct key (a few thousand) in Python."""
-    key_join = " AND ".join(f"m.{k} IS NOT DISTINCT FROM k.{k}" for k in DEMO_KEY)
     t = tag
     w = range(layout.words)
     norm = _normalize_sql(constants)
@@ -274,7 +320,7 @@ GROUP BY y.mkey"""
             f"""
 SELECT m.rn AS mkey, m.member_id, k.segment, k.scores_hccs, k.demographic, {demo_bits} AS dbits,
   {", ".join(f"coalesce(a.f{i}, 0) AS f{i}" for i in w)}
-FROM (SELECT * FROM mem WHERE {where}) m JOIN demo_seg_{t} k ON {key_join}
+FROM (SELECT * FROM mem WHERE {where}) m JOIN demo_seg_{t} k ON k.dkey = {demo_key_sql("m")}
 LEFT JOIN masks_{t} a ON a.mkey = m.rn AND k.scores_hccs""",
         ),
         # the interactions present for each (segment, factor bits) the members can have (their segments'
@@ -369,17 +415,17 @@ HCC_LIST_DUCKDB = "CAST(list_sort(list(cc) FILTER (WHERE cc IS NOT NULL)) AS VAR
 HCC_EMPTY_DUCKDB = "CAST([] AS VARCHAR[])"
 
 
-def demographic_rows(keys: list[tuple], model: str, tables: ModelTables) -> Rows:
-    """Score each distinct demographic key (a tuple in DEMO_KEY order) with segments.select_segment (the one
-    definition of segments) and sum its demographic terms with steps.sum_coefficients (the one coefficient lookup,
-    extra terms of other segments included): a few thousand keys instead of a join per member.
+def demographic_rows(keys: list[int], model: str, tables: ModelTables) -> Rows:
+    """Score each distinct demographic key (demo_key_sql's integer) with segments.select_segment (the one definition
+    of segments) and sum its demographic terms with steps.sum_coefficients (the one coefficient lookup, extra terms
+    of other segments included): a few thousand keys instead of a join per member.
 
-    Returns demo_seg: DEMO_KEY + segment, disabled, aged, scores_hccs, demographic (the unrounded sum of the key's
+    Returns demo_seg: dkey + segment, disabled, aged, scores_hccs, demographic (the unrounded sum of the key's
     demographic coefficients: score_parts' 'demographic' part before rounding)."""
     out: dict[str, list] = {k: [] for k in ("segment", "disabled", "aged", "scores_hccs", "demographic")}
     sums: dict[tuple, float] = {}  # the demographic sum depends only on the segment and its terms
-    for k in keys:
-        d = derive(**dict(zip(DEMO_KEY, k, strict=True)))  # DEMO_KEY names derive's parameters
+    for key in keys:
+        d = derive(**dict(zip(DEMO_KEY, decode_key(key), strict=True)))  # DEMO_KEY names derive's parameters
         seg = select_segment(d, model)
         terms = (seg.segment, seg.demographic_terms, seg.extra_terms)
         demographic = sums.get(terms)
@@ -391,8 +437,5 @@ def demographic_rows(keys: list[tuple], model: str, tables: ModelTables) -> Rows
         out["aged"].append(d.aged)
         out["scores_hccs"].append(seg.scores_hccs)
         out["demographic"].append(demographic)
-    columns = [list(c) for c in zip(*keys, strict=True)] if keys else [[] for _ in DEMO_KEY]
-    types = {"age": "INTEGER", "graft_months": "INTEGER", "demographic": "DOUBLE", "segment": "VARCHAR"}
-    types |= dict.fromkeys(("sex", "dual", "orec"), "VARCHAR")
-    cols = {**dict(zip(DEMO_KEY, columns, strict=True)), **out}
-    return Rows({c: (types.get(c, "BOOLEAN"), v) for c, v in cols.items()})
+    types = {"segment": "VARCHAR", "demographic": "DOUBLE"}
+    return Rows({"dkey": ("BIGINT", list(keys)), **{c: (types.get(c, "BOOLEAN"), v) for c, v in out.items()}})

@@ -41,6 +41,7 @@ from hccguide.raf.batch_model import (  # noqa: F401  (re-exported: engine_spark
     RefRows,
     _normalize_sql,
     cc_bits,
+    demo_key_sql,
     demographic_rows,
     model_statements,
     needs_demographics,
@@ -71,8 +72,9 @@ from hccguide.raf.batch_validate import (  # noqa: F401
 Progress = Callable[[str, float], None]  # (step name, fraction done)
 T = TypeVar("T")
 
-# Statements cheap enough to stay views (DuckDB inlines them into the next materialized statement).
-VIEWS = ("mem_parsed", "mem", "dx_parsed", "dx", "inter_", "rejects")
+# Statements cheap enough to stay views (DuckDB inlines them into the next materialized statement), or read once:
+# member_status by dx_checked; each run's scores_<tag> by the union `scores`, materialized once (run_duckdb).
+VIEWS = ("mem_parsed", "mem", "member_status", "dx_parsed", "dx", "inter_", "scores_", "rejects")
 
 
 def is_view(name: str) -> bool:
@@ -147,10 +149,8 @@ def run_duckdb(
         )
         overlapped(con, kb, plan, sources, stmts, filter_encounters, step)
         step("writing", 0.9)
-        # a union of the model runs is read as cheaply as a copy of it (summary, write): a view; a payment blend
-        # joins models per member and is computed once
-        kind = "TABLE" if len(plan.blend) > 1 else "VIEW"
-        con.execute(f"CREATE OR REPLACE TEMP {kind} scores AS {final_statement(plan, kb.release_id)}")
+        # the union of the model runs (each a view over its sets) is computed once, read by the summary and written
+        con.execute(f"CREATE OR REPLACE TEMP TABLE scores AS {final_statement(plan, kb.release_id)}")
         req_tag = next(tag for tag, m, _ in plan.runs if m == plan.requested)
         res = summarize(con, t0, undated_sex_statement(kb, payment_year), payment_year, new_code_statement(req_tag))
         if out_path:
@@ -266,8 +266,8 @@ def overlapped(
         worker.stop()  # waits for the jobs; raises the worker's first error
 
 
-def _distinct_keys(con: duckdb.DuckDBPyConnection, where: str) -> list[tuple]:
-    return con.execute(f"SELECT DISTINCT {', '.join(DEMO_KEY)} FROM mem WHERE {where}").fetchall()
+def _distinct_keys(con: duckdb.DuckDBPyConnection, where: str) -> list[int]:
+    return [r[0] for r in con.execute(f"SELECT DISTINCT {demo_key_sql()} FROM mem WHERE {where}").fetchall()]
 
 
 def _tables(con: duckdb.DuckDBPyConnection, tables: dict[str, Rows]) -> None:

@@ -21,7 +21,6 @@ from hccguide.raf.batch_io import Source, blank_lines, file_kind, line_map
 from hccguide.raf.batch_rows import Rows
 from hccguide.raf.batch_summary import COUNTS_SQL, new_code_statement, new_code_warning
 from hccguide.raf.engine_duckdb import (
-    DEMO_KEY,
     DX_COLUMNS,
     MEMBER_COLUMNS,
     REJECTS_BY_LINE_SQL,
@@ -32,6 +31,7 @@ from hccguide.raf.engine_duckdb import (
     batch_result,
     cc_bits,
     check_outputs,
+    demo_key_sql,
     demographic_rows,
     final_statement,
     is_view,
@@ -195,7 +195,7 @@ def run_spark(
     )
     for tag, m, where in plan.runs:
         t = plan.tables[m]
-        keys = [tuple(r) for r in spark.sql(f"SELECT DISTINCT {', '.join(DEMO_KEY)} FROM mem WHERE {where}").collect()]
+        keys = [r[0] for r in spark.sql(to_spark(f"SELECT DISTINCT {demo_key_sql()} FROM mem WHERE {where}")).collect()]
         _arrow_to_view(spark, demographic_rows(keys, m, t), f"demo_seg_{tag}")
         prefix = "RXHCC" if m.startswith("RxHCC") else "HCC"
         run(model_statements(tag, m, plan.payment_year, t.constants, prefix, where, cc_bits(t)))
