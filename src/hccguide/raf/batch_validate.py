@@ -234,14 +234,23 @@ FROM (SELECT p.*, d.member_id IS NOT NULL AS dup FROM mem_parsed p
     keep_sources = [f"SELECT code FROM ref_dx_{t}" for t in model_tags]
     keep_sources += ["SELECT code FROM ref_new_codes", "SELECT code FROM ref_mce_sex"]
     out.append(("ref_keep", " UNION ".join(keep_sources)))
+    # the MCE sex edits keyed by ref_codes' integer code id, as the diagnoses are
+    out.append(
+        (
+            "ref_mce_cid",
+            "SELECT c.cid, g.first_day, g.last_day, g.sex_allowed FROM ref_mce_sex g JOIN ref_codes c ON g.code = c.code",
+        )
+    )
     out.append(
         (
             # each distinct code as written, normalized once (icd10.undot as SQL) and looked up once: a file of
             # millions of diagnoses holds a few thousand distinct codes; cid: the code's row in ref_codes; keep:
-            # the code can change a score or a warning (ref_keep)
+            # the code can change a score or a warning (ref_keep); blank: nothing left once trimmed. The code text
+            # stays here: the join to millions of rows carries integers and flags only (a string column doubles
+            # its cost)
             "dx_codes",
             """
-SELECT r.raw, r.code, c.cid, c.cid IS NOT NULL AND r.code IN (SELECT code FROM ref_keep) AS keep FROM (
+SELECT r.raw, c.cid, c.cid IS NOT NULL AND r.code IN (SELECT code FROM ref_keep) AS keep, r.code = '' AS blank FROM (
   SELECT raw, upper(replace(trim(raw), '.', '')) AS code FROM (SELECT DISTINCT CAST(dx_code AS VARCHAR) AS raw
   FROM src_dx) d) r
 LEFT JOIN ref_codes c ON r.code = c.code""",
@@ -251,7 +260,8 @@ LEFT JOIN ref_codes c ON r.code = c.code""",
         (
             "dx_parsed",
             f"""
-SELECT x.rn, CAST(x.member_id AS VARCHAR) AS member_id, k.code, k.cid, k.keep, {dos} AS dos, {dos_bad} AS dos_bad,
+SELECT x.rn, CAST(x.member_id AS VARCHAR) AS member_id, x.dx_code IS NULL OR k.blank AS no_code, k.cid, k.keep,
+  {dos} AS dos, {dos_bad} AS dos_bad,
   upper(trim(CAST(x.cpt_hcpcs AS VARCHAR))) AS cpt, substr(ltrim(trim(CAST(x.bill_type AS VARCHAR)), '0'), 1, 2) AS bill2
 FROM src_dx x LEFT JOIN dx_codes k ON CAST(x.dx_code AS VARCHAR) = k.raw""",
         )
@@ -266,16 +276,16 @@ SELECT * FROM (
 SELECT x.rn, s.mkey, x.cid, x.keep, x.dos IS NULL AS undated, s.age, s.sex, s.esrd, CASE
   WHEN x.member_id IS NULL OR s.member_id IS NULL THEN 'unknown member'
   WHEN NOT s.ok THEN 'member rejected'
-  WHEN x.code IS NULL OR x.code = '' THEN 'missing dx code'
+  WHEN x.no_code THEN 'missing dx code'
   WHEN x.dos_bad THEN 'invalid date'
   {year_check}
   WHEN x.cid IS NULL THEN 'unknown code'
-  WHEN g.code IS NOT NULL THEN 'MCE sex conflict'
+  WHEN g.cid IS NOT NULL THEN 'MCE sex conflict'
   {encounter_check}
   ELSE NULL END AS reason
 FROM dx_parsed x
 LEFT JOIN member_status s ON x.member_id = s.member_id
-LEFT JOIN ref_mce_sex g ON x.code = g.code AND x.dos >= g.first_day AND x.dos <= g.last_day
+LEFT JOIN ref_mce_cid g ON x.cid = g.cid AND x.dos >= g.first_day AND x.dos <= g.last_day
   AND g.sex_allowed <> s.sex
 {encounter_join}) c
 WHERE reason IS NOT NULL OR keep""",

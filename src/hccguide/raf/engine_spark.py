@@ -55,6 +55,7 @@ SPARK_VIEWS = (
     "rejects",
     "member_status",
     "dx_codes",
+    "ref_mce_cid",
     "ref_dxc_",
     "ref_editc_",
     "ref_imask_",
