@@ -246,26 +246,42 @@ def model_statements(
         )
         for i in w
     }
-    patch_aggs = "".join(
-        f", bit_or(CASE WHEN b.cc = {int(pt.cc)} THEN b.c{i} ELSE 0 END) AS x{j}_{i}"
-        for j, pt in enumerate(patches)
-        for i in w
+
+    # per diagnosis code: the bits of its CC and of the CC an edit may set instead (o_*): w = the CC, a = the CCs its
+    # hierarchy row drops (none for a CC a patch may remove), x<j> = the CCs patch j's CC drops
+    def bit_cols(z: str, pre: str) -> list[str]:
+        cols = [f"{z}.w{i} AS {pre}w{i}" for i in w]
+        cols += [f"CASE WHEN {z}.patch THEN 0 ELSE {z}.c{i} END AS {pre}a{i}" for i in w]
+        cols += [
+            f"CASE WHEN {z}.cc = {int(pt.cc)} THEN {z}.c{i} ELSE 0 END AS {pre}x{j}_{i}"
+            for j, pt in enumerate(patches)
+            for i in w
+        ]
+        return cols
+
+    names = [c.split(" AS ")[1] for c in bit_cols("b", "")]
+    cidbits = f"""
+SELECT r.cid, e.cid IS NOT NULL AS has_edit, e.edit_type, e.sex AS edit_sex, e.age_min, e.age_max, e.action,
+  {", ".join(bit_cols("b", "") + bit_cols("o", "o_"))}
+FROM ref_dxc_{t} r JOIN ref_ccbit_{t} b ON b.cc = r.cc
+LEFT JOIN ref_editc_{t} e ON e.cid = r.cid
+LEFT JOIN ref_ccbit_{t} o ON o.cc = e.cc_override"""
+    # apply_edits (CMS model software age/sex edits and MCE age conditions): a firing edit sets its override CC or
+    # drops the CC (NULL bits, which bit_or skips)
+    chosen = ", ".join(
+        f"CASE WHEN fires THEN CASE WHEN action = 'override' THEN o_{n} END ELSE {n} END AS {n}" for n in names
     )
     grouped = f"""
-SELECT y.mkey, {", ".join(f"bit_or(b.w{i}) AS p{i}" for i in w)},
-  {", ".join(f"bit_or(CASE WHEN b.patch THEN 0 ELSE b.c{i} END) AS a{i}" for i in w)}{patch_aggs}
+SELECT mkey, {", ".join(f"bit_or(w{i}) AS p{i}" for i in w)}, {", ".join(f"bit_or({n}) AS {n}" for n in names if not n.startswith("w"))}
 FROM (
-  SELECT x.mkey,
-    CASE WHEN e.cid IS NOT NULL AND (
-           (e.edit_type = 'sex' AND e.sex = CASE WHEN x.sex = 'F' THEN 2 ELSE 1 END)
-        OR (e.edit_type <> 'sex' AND ((e.age_max IS NOT NULL AND x.age <= e.age_max)
-                                   OR (e.age_min IS NOT NULL AND x.age >= e.age_min))))
-         THEN CASE WHEN e.action = 'override' THEN e.cc_override ELSE NULL END
-         ELSE r.cc END AS cc
-  FROM (SELECT mkey, cid, age, sex FROM dx WHERE {where}) x JOIN ref_dxc_{t} r ON x.cid = r.cid
-  LEFT JOIN ref_editc_{t} e ON x.cid = e.cid) y
-JOIN ref_ccbit_{t} b ON y.cc = b.cc
-GROUP BY y.mkey"""
+  SELECT mkey, {chosen} FROM (
+    SELECT x.mkey, b.*, b.has_edit AND (
+           (b.edit_type = 'sex' AND b.edit_sex = CASE WHEN x.sex = 'F' THEN 2 ELSE 1 END)
+        OR (b.edit_type <> 'sex' AND ((b.age_max IS NOT NULL AND x.age <= b.age_max)
+                                   OR (b.age_min IS NOT NULL AND x.age >= b.age_min)))) AS fires
+    FROM (SELECT mkey, cid, age, sex FROM dx WHERE {where}) x JOIN ref_cidbits_{t} b ON x.cid = b.cid) e) y
+WHERE w0 IS NOT NULL
+GROUP BY mkey"""
     body = grouped
     for j, cols in enumerate(layers):
         body = f"SELECT *, {cols} FROM ({body}) l{j}"
@@ -284,6 +300,7 @@ GROUP BY y.mkey"""
             f"SELECT c.cid, e.edit_type, e.sex, e.age_min, e.age_max, e.action, "
             f"CAST(e.cc_override AS INTEGER) AS cc_override FROM ref_edits_{t} e JOIN ref_codes c ON e.code = c.code",
         ),
+        (f"ref_cidbits_{t}", cidbits),
         # map_dx_to_cc (CMS ICD-10 mapping of the payment year), apply_edits (CMS model software age/sex edits and
         # MCE age conditions, on the few codes that have one), apply_hierarchies: the payment HCCs of each member
         # with one, as mask words f0, f1, ...
