@@ -1,10 +1,11 @@
 """Small tables of Python values handed to a batch engine: the reference rows (codes, mappings, coefficients, ...),
 the demographic keys and the reject line maps.
 
-DuckDB gets them as list parameters unnested into a temp table (no pyarrow, hence no numpy, imported on the
-DuckDB path: about 0.3 s of CPU at start-up, measured with `python -X importtime`); Spark gets an Arrow table
-(`to_arrow`, pyarrow imported then). A table name is an internal constant, never user text; values are
-parameters, never SQL text.
+DuckDB gets them as numpy arrays registered as a view and copied into a temp table (numpy, 0.1 s to import, is
+imported by the engine's main thread while its worker runs the first statements; pyarrow is not imported on the
+DuckDB path: 0.3 s of CPU at start-up, measured with `python -X importtime`). A 75,000-row table loads in 15-20 ms
+this way against 60-90 ms as list parameters unnested in SQL. Spark gets an Arrow table (`to_arrow`, pyarrow
+imported then). A table name is an internal constant, never user text; values are data, never SQL text.
 """
 
 from __future__ import annotations
@@ -22,6 +23,10 @@ _ARROW = {
     "BOOLEAN": "bool_",
     "DATE": "date32",
 }
+
+
+# column SQL type -> numpy dtype of a column without None (others: Python objects, which DuckDB reads as values)
+_NUMPY = {"INTEGER": "int32", "BIGINT": "int64", "DOUBLE": "float64", "BOOLEAN": "bool"}
 
 
 @dataclass(frozen=True)
@@ -48,9 +53,21 @@ class Rows:
         return self.columns[name][1]
 
     def load(self, con: Any, name: str) -> None:
-        """Create (or replace) DuckDB temp table `name` with these rows: one statement, the values as parameters."""
-        cols = ", ".join(f"unnest(CAST(${i} AS {t}[])) AS {c}" for i, (c, (t, _)) in enumerate(self.columns.items(), 1))
-        con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT {cols}", [v for _, v in self.columns.values()])
+        """Create (or replace) DuckDB temp table `name` with these rows: the columns as numpy arrays (typed where
+        no value is None, else Python objects) registered as a view, then copied with each column cast to its type."""
+        import numpy as np
+
+        arrays = {}
+        for c, (t, v) in self.columns.items():
+            dtype = _NUMPY.get(t) if None not in v else None
+            arrays[c] = np.array(v, dtype=dtype or object)
+        view = f"rows_{name}"
+        con.register(view, arrays)
+        try:
+            cols = ", ".join(f"CAST({c} AS {t}) AS {c}" for c, (t, _) in self.columns.items())
+            con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT {cols} FROM {view}")
+        finally:
+            con.unregister(view)
 
     def to_arrow(self) -> Any:
         """The rows as a pyarrow Table (for Spark's createDataFrame)."""

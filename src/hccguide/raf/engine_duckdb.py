@@ -232,8 +232,8 @@ def overlapped(
 ) -> None:
     """Run the validation statements and every model run of the plan, DuckDB's work overlapping the Python work.
 
-    One worker thread alone uses the connection, in this order: the member statements, each run's distinct
-    demographic keys, the reference rows, the diagnosis statements and each run's CC steps, then each run's
+    One worker thread alone uses the connection, in this order: the member statements, the reference rows, each
+    run's distinct demographic keys, the diagnosis statements and each run's CC steps, then each run's
     demographic rows and segment, interaction and score statements. Meanwhile this thread builds the reference rows
     (prepare_tables, plan_tables) and scores each run's demographic keys (batch_model.demographic_rows: Python,
     segments.select_segment): DuckDB releases the GIL while a statement runs, so about a second of Python per
@@ -245,9 +245,13 @@ def overlapped(
     worker = _Worker()
     try:
         worker.submit(run_statements, con, stmts[:first_ref], step, 0.1, 0.2)
-        keys = [worker.submit(_distinct_keys, con, where) for _, _, where, _ in runs]
+        import numpy  # noqa: F401  (Rows.load's, imported here while the worker runs the member statements)
+
         tables = {**prepare_tables(kb, unreadable_rows(sources), filter_encounters), **plan_tables(plan)}
+        # loaded before this thread scores the demographic keys: Rows.load reads Python objects, which needs the
+        # GIL (beside demographic_rows it took ten times as long)
         worker.submit(_tables, con, tables)
+        keys = [worker.submit(_distinct_keys, con, where) for _, _, where, _ in runs]
         worker.submit(run_statements, con, stmts[first_ref:], step, 0.2, 0.4)
         for (_, _, _, sql), k in zip(runs, split, strict=True):
             worker.submit(run_statements, con, sql[:k], step, 0.4, 0.4)
