@@ -28,6 +28,7 @@ from hccguide.kb.reference import model_year
 from hccguide.raf.batch_io import (
     Source,
     check_output,
+    file_kind,
     line_map,
     read_failure,
     read_source,
@@ -149,12 +150,18 @@ def run_duckdb(
         )
         overlapped(con, kb, plan, sources, stmts, filter_encounters, step)
         step("writing", 0.9)
-        # the union of the model runs (each a view over its sets) is computed once, read by the summary and written
-        con.execute(f"CREATE OR REPLACE TEMP TABLE scores AS {final_statement(plan, kb.release_id)}")
+        # the union of the model runs (each a view over its sets) is computed once: while a Parquet file is written
+        # (the summary then reads the five columns it needs back from the file), else into a table
+        final = final_statement(plan, kb.release_id)
+        if out_path is not None and file_kind(out_path, "out", output=True) == "parquet":
+            write_relation(con.sql(final), out_path)
+            con.read_parquet(str(out_path)).create_view("scores", replace=True)
+        else:
+            con.execute(f"CREATE OR REPLACE TEMP TABLE scores AS {final}")
+            if out_path is not None:
+                write_relation(con.table("scores"), out_path)
         req_tag = next(tag for tag, m, _ in plan.runs if m == plan.requested)
         res = summarize(con, t0, undated_sex_statement(kb, payment_year), payment_year, new_code_statement(req_tag))
-        if out_path:
-            write_relation(con.table("scores"), out_path)
         if rej_path:
             write_relation(rejects_relation(con, sources), rej_path)
     except duckdb.Error as exc:
