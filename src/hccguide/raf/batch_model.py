@@ -337,7 +337,7 @@ GROUP BY mkey"""
             f"""
 SELECT m.rn AS mkey, m.member_id, k.segment, k.scores_hccs, k.demographic, {demo_bits} AS dbits,
   {", ".join(f"coalesce(a.f{i}, 0) AS f{i}" for i in w)}
-FROM (SELECT * FROM mem WHERE {where}) m JOIN demo_seg_{t} k ON k.dkey = {demo_key_sql("m")}
+FROM (SELECT * FROM mem WHERE {where}) m JOIN demo_seg_{t} k ON k.dkey = m.dkey
 LEFT JOIN masks_{t} a ON a.mkey = m.rn AND k.scores_hccs""",
         ),
         # the interactions present for each (segment, factor bits) the members can have (their segments'

@@ -17,6 +17,7 @@ from __future__ import annotations
 from datetime import date
 
 from hccguide.kb.open import KB
+from hccguide.raf.batch_model import demo_key_sql
 from hccguide.raf.batch_rows import Rows
 from hccguide.raf.batch_sql import bool_sql, code_join, date_lit, dual_key_sql, in_list, lit, sex_key_sql
 from hccguide.raf.bounds import AGE_MAX, AGE_MIN, GRAFT_MONTHS_MAX, GRAFT_MONTHS_MIN
@@ -142,14 +143,17 @@ def prepare_statements(
     esrd_unavailable: str | None = None,
     types: dict[str, str] | None = None,
     model_tags: tuple[str, ...] = (),
+    keep_mce_sex: bool = True,
 ) -> list[tuple[str, str]]:
     """Validation SQL: members and diagnoses -> clean tables (mem, dx) and rejects. `types`: the DuckDB type of each
     input column (batch_io.Source.types; None = text, as Spark reads); typed Parquet columns skip the text rules.
     `model_tags`: the tags of the plan's model runs (batch_plan), whose ref_dx_<tag> tables are loaded before these
-    statements run.
+    statements run. `keep_mce_sex`: an MCE sex edit overlaps the model year (batch_summary.undated_sex_statement is
+    not None), so undated diagnoses of its codes are counted for the summary's warning.
 
     `dx` holds the clean diagnoses that can change a score or a warning: a code of some run's dx→CC mapping
-    (ref_dx_<tag>), a code new in the newest code set (ref_new_codes) or one the MCE restricts by sex (ref_mce_sex).
+    (ref_dx_<tag>), a code new in the newest code set (ref_new_codes) or, with keep_mce_sex, one the MCE restricts
+    by sex (ref_mce_sex).
     A clean diagnosis of any other code maps to no CC in any model of the plan; it is counted as used (diagnoses
     used = diagnoses in - diagnoses rejected, batch_summary.COUNTS_SQL) but not carried to the model steps: two
     thirds of a typical file, never materialized.
@@ -201,11 +205,11 @@ FROM src_members {code_join("sex", sex_key_sql("src_members.sex"), "sx")}
         (
             "mem_checked",
             f"""
-SELECT {", ".join("m." + k for k in keep.split(", "))}, m.dup, {reason} AS reason
+SELECT {", ".join("m." + k for k in keep.split(", "))}, {demo_key_sql("m")} AS dkey, m.dup, {reason} AS reason
 FROM (SELECT p.*, d.member_id IS NOT NULL AS dup FROM mem_parsed p
       LEFT JOIN dup_members d ON p.member_id = d.member_id) m""",
         ),
-        ("mem", f"SELECT {keep} FROM mem_checked WHERE reason IS NULL"),
+        ("mem", f"SELECT {keep}, dkey FROM mem_checked WHERE reason IS NULL"),
         (
             "member_status",
             # one row per member_id: a duplicated id has all its rows rejected; the member's key, age, sex and ESRD
@@ -232,7 +236,7 @@ FROM (SELECT p.*, d.member_id IS NOT NULL AS dup FROM mem_parsed p
         encounter_join = f"LEFT JOIN ref_cpt e ON x.cpt = e.code AND e.year = coalesce(year(x.dos), {payment_year - 1})"
     dos, dos_bad = _date_col("date_of_service", types, blank_is_none=True)
     keep_sources = [f"SELECT code FROM ref_dx_{t}" for t in model_tags]
-    keep_sources += ["SELECT code FROM ref_new_codes", "SELECT code FROM ref_mce_sex"]
+    keep_sources += ["SELECT code FROM ref_new_codes"] + (["SELECT code FROM ref_mce_sex"] if keep_mce_sex else [])
     out.append(("ref_keep", " UNION ".join(keep_sources)))
     # the MCE sex edits keyed by ref_codes' integer code id, as the diagnoses are
     out.append(

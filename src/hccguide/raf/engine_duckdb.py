@@ -42,7 +42,6 @@ from hccguide.raf.batch_model import (  # noqa: F401  (re-exported: engine_spark
     RefRows,
     _normalize_sql,
     cc_bits,
-    demo_key_sql,
     demographic_rows,
     model_statements,
     needs_demographics,
@@ -147,6 +146,7 @@ def run_duckdb(
             plan.esrd_unavailable,
             types,
             tuple(tag for tag, _, _ in plan.runs),
+            undated_sex_statement(kb, payment_year) is not None,
         )
         overlapped(con, kb, plan, sources, stmts, filter_encounters, step)
         step("writing", 0.9)
@@ -278,7 +278,7 @@ def overlapped(
 
 
 def _distinct_keys(con: duckdb.DuckDBPyConnection, where: str) -> list[int]:
-    return [r[0] for r in con.execute(f"SELECT DISTINCT {demo_key_sql()} FROM mem WHERE {where}").fetchall()]
+    return [r[0] for r in con.execute(f"SELECT DISTINCT dkey FROM mem WHERE {where}").fetchall()]
 
 
 def _tables(con: duckdb.DuckDBPyConnection, tables: dict[str, Rows]) -> None:

@@ -31,7 +31,6 @@ from hccguide.raf.engine_duckdb import (
     batch_result,
     cc_bits,
     check_outputs,
-    demo_key_sql,
     demographic_rows,
     final_statement,
     is_view,
@@ -192,11 +191,12 @@ def run_spark(
             filter_encounters,
             plan.esrd_unavailable,
             model_tags=tuple(tag for tag, _, _ in plan.runs),
+            keep_mce_sex=undated_sex_statement(kb, payment_year) is not None,
         )
     )
     for tag, m, where in plan.runs:
         t = plan.tables[m]
-        keys = [r[0] for r in spark.sql(to_spark(f"SELECT DISTINCT {demo_key_sql()} FROM mem WHERE {where}")).collect()]
+        keys = [r[0] for r in spark.sql(f"SELECT DISTINCT dkey FROM mem WHERE {where}").collect()]
         _arrow_to_view(spark, demographic_rows(keys, m, t), f"demo_seg_{tag}")
         prefix = "RXHCC" if m.startswith("RxHCC") else "HCC"
         run(model_statements(tag, m, plan.payment_year, t.constants, prefix, where, cc_bits(t)))
