@@ -134,6 +134,25 @@ MEMBER_VALUE = {
 }
 
 
+def source_statements() -> list[tuple[str, str]]:
+    """The statements that read the two input files only (no plan, no reference rows), run first: the member ids
+    given more than once (dup_members, empty in a clean file) and each distinct code as written with its
+    normalized form (dx_raw: icd10.undot as SQL; a file of millions of diagnoses holds a few thousand distinct
+    codes, looked up once in prepare_statements' dx_codes)."""
+    return [
+        (
+            "dup_members",
+            "SELECT CAST(member_id AS VARCHAR) AS member_id FROM src_members GROUP BY CAST(member_id AS VARCHAR) "
+            "HAVING count(*) > 1",
+        ),
+        (
+            "dx_raw",
+            "SELECT raw, upper(replace(trim(raw), '.', '')) AS code FROM (SELECT DISTINCT CAST(dx_code AS VARCHAR) "
+            "AS raw FROM src_dx) d",
+        ),
+    ]
+
+
 def prepare_statements(
     payment_year: int,
     as_of: date | None,
@@ -145,7 +164,7 @@ def prepare_statements(
     model_tags: tuple[str, ...] = (),
     keep_mce_sex: bool = True,
 ) -> list[tuple[str, str]]:
-    """Validation SQL: members and diagnoses -> clean tables (mem, dx) and rejects. `types`: the DuckDB type of each
+    """Validation SQL after source_statements: members and diagnoses -> clean tables (mem, dx) and rejects. `types`: the DuckDB type of each
     input column (batch_io.Source.types; None = text, as Spark reads); typed Parquet columns skip the text rules.
     `model_tags`: the tags of the plan's model runs (batch_plan), whose ref_dx_<tag> tables are loaded before these
     statements run. `keep_mce_sex`: an MCE sex edit overlaps the model year (batch_summary.undated_sex_statement is
@@ -196,11 +215,6 @@ FROM src_members {code_join("sex", sex_key_sql("src_members.sex"), "sx")}
     reason = "CASE " + " ".join(f"WHEN {c} THEN {lit(r)}" for c, r, _ in checks) + " ELSE NULL END"
     keep = "rn, member_id, age, sex, dual, orec, lti, new_enrollee, esrd, snp, graft_months, low_income"
     out = [
-        (
-            "dup_members",
-            "SELECT CAST(member_id AS VARCHAR) AS member_id FROM src_members GROUP BY CAST(member_id AS VARCHAR) "
-            "HAVING count(*) > 1",
-        ),
         ("mem_parsed", mem),
         (
             "mem_checked",
@@ -254,10 +268,8 @@ FROM (SELECT p.*, d.member_id IS NOT NULL AS dup FROM mem_parsed p
             # its cost)
             "dx_codes",
             """
-SELECT r.raw, c.cid, c.cid IS NOT NULL AND r.code IN (SELECT code FROM ref_keep) AS keep, r.code = '' AS blank FROM (
-  SELECT raw, upper(replace(trim(raw), '.', '')) AS code FROM (SELECT DISTINCT CAST(dx_code AS VARCHAR) AS raw
-  FROM src_dx) d) r
-LEFT JOIN ref_codes c ON r.code = c.code""",
+SELECT r.raw, c.cid, c.cid IS NOT NULL AND r.code IN (SELECT code FROM ref_keep) AS keep, r.code = '' AS blank
+FROM dx_raw r LEFT JOIN ref_codes c ON r.code = c.code""",
         )
     )
     out.append(

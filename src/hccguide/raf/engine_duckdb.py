@@ -67,6 +67,7 @@ from hccguide.raf.batch_validate import (  # noqa: F401
     needs_reference,
     prepare_statements,
     prepare_tables,
+    source_statements,
 )
 
 Progress = Callable[[str, float], None]  # (step name, fraction done)
@@ -125,7 +126,6 @@ def run_duckdb(
     if threads:
         con.execute(f"SET threads = {int(threads)}")
     column_map = column_map or {}
-    plan = plan_batch(kb, model, payment_year)
     step("reading inputs", 0.05)
     sources = [
         read_source(con, members, MEMBER_COLUMNS, REQUIRED_MEMBER, column_map, "members", "src_members"),
@@ -135,9 +135,10 @@ def run_duckdb(
     # written ORDER BY), so DuckDB may materialize and write in parallel without keeping it
     keep_order = con.execute("SELECT current_setting('preserve_insertion_order')").fetchall()[0][0]
     con.execute("SET preserve_insertion_order = false")
-    try:
-        types = {**sources[0].types, **sources[1].types}  # column names of the two files differ (member_id aside)
-        stmts = prepare_statements(
+    types = {**sources[0].types, **sources[1].types}  # column names of the two files differ (member_id aside)
+
+    def statements(plan: BatchPlan) -> list[tuple[str, str]]:
+        return prepare_statements(
             payment_year,
             as_of,
             model_year(payment_year),
@@ -148,7 +149,11 @@ def run_duckdb(
             tuple(tag for tag, _, _ in plan.runs),
             undated_sex_statement(kb, payment_year) is not None,
         )
-        overlapped(con, kb, plan, sources, stmts, filter_encounters, step)
+
+    try:
+        plan = overlapped(
+            con, kb, lambda: plan_batch(kb, model, payment_year), statements, sources, filter_encounters, step
+        )
         step("writing", 0.9)
         # the union of the model runs (each a view over its sets) is computed once: while a Parquet file is written
         # (the summary then reads the five columns it needs back from the file), else into a table
@@ -231,26 +236,31 @@ def _model_sql(plan: BatchPlan, tag: str, m: str, where: str) -> list[tuple[str,
 def overlapped(
     con: duckdb.DuckDBPyConnection,
     kb: KB,
-    plan: BatchPlan,
+    make_plan: Callable[[], BatchPlan],
+    make_statements: Callable[[BatchPlan], list[tuple[str, str]]],
     sources: list[Source],
-    stmts: list[tuple[str, str]],
     filter_encounters: bool,
     step: Progress,
-) -> None:
-    """Run the validation statements and every model run of the plan, DuckDB's work overlapping the Python work.
+) -> BatchPlan:
+    """Run the validation statements and every model run of the plan, DuckDB's work overlapping the Python work;
+    returns the plan (make_plan: batch_plan.plan_batch; make_statements: batch_validate.prepare_statements).
 
-    One worker thread alone uses the connection, in this order: the member statements, the reference rows, each
+    One worker thread alone uses the connection, in this order: the statements that read the input files only
+    (source_statements, while this thread makes the plan), the member statements, the reference rows, each
     run's distinct demographic keys, the diagnosis statements and each run's CC steps, then each run's
     demographic rows and segment, interaction and score statements. Meanwhile this thread builds the reference rows
     (prepare_tables, plan_tables) and scores each run's demographic keys (batch_model.demographic_rows: Python,
     segments.select_segment): DuckDB releases the GIL while a statement runs, so about a second of Python per
     million members runs beside the SQL instead of before it. Statements, rows and results are those of the serial
     order; an error in the worker is raised here (after the worker stops)."""
-    first_ref = needs_reference(stmts)
-    runs = [(tag, m, where, _model_sql(plan, tag, m, where)) for tag, m, where in plan.runs]
-    split = [needs_demographics(sql, tag) for tag, _, _, sql in runs]
     worker = _Worker()
     try:
+        worker.submit(run_statements, con, source_statements(), step, 0.05, 0.1)
+        plan = make_plan()
+        stmts = make_statements(plan)
+        first_ref = needs_reference(stmts)
+        runs = [(tag, m, where, _model_sql(plan, tag, m, where)) for tag, m, where in plan.runs]
+        split = [needs_demographics(sql, tag) for tag, _, _, sql in runs]
         worker.submit(run_statements, con, stmts[:first_ref], step, 0.1, 0.2)
         import numpy  # noqa: F401  (Rows.load's, imported here while the worker runs the member statements)
 
@@ -275,6 +285,7 @@ def overlapped(
         raise
     finally:
         worker.stop()  # waits for the jobs; raises the worker's first error
+    return plan
 
 
 def _distinct_keys(con: duckdb.DuckDBPyConnection, where: str) -> list[int]:

@@ -40,6 +40,7 @@ from hccguide.raf.engine_duckdb import (
     plan_tables,
     prepare_statements,
     prepare_tables,
+    source_statements,
     undated_sex_statement,
     undated_sex_warning,
 )
@@ -182,6 +183,7 @@ def run_spark(
                 df = df.localCheckpoint(eager=True)
             df.createOrReplaceTempView(name)
 
+    run(source_statements())
     run(
         prepare_statements(
             payment_year,
