@@ -286,8 +286,13 @@ GROUP BY mkey"""
     for j, cols in enumerate(layers):
         body = f"SELECT *, {cols} FROM ({body}) l{j}"
     final = ", ".join(f"{kept}{i} & ~({drop[i]}) AS f{i}" for i in w)
-    f_eq = lambda a, b: " AND ".join(f"{a}.f{i} = {b}.f{i}" for i in w)  # noqa: E731
-    f_cols = lambda a: ", ".join(f"{a}.f{i}" for i in w)  # noqa: E731
+
+    def f_eq(a: str, b: str) -> str:  # the same HCC set in tables a and b
+        return " AND ".join(f"{a}.f{i} = {b}.f{i}" for i in w)
+
+    def f_cols(a: str) -> str:
+        return ", ".join(f"{a}.f{i}" for i in w)
+
     return [
         # the mapping and edits keyed by ref_codes' integer code id, as the diagnoses are (batch_validate dx_codes);
         # from here on a CC is its number, an INTEGER
