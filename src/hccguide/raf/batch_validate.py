@@ -213,7 +213,9 @@ FROM src_members {code_join("sex", sex_key_sql("src_members.sex"), "sx")}
 {code_join("dual_status", dual_key_sql("src_members.dual_status"), "du")}"""
     checks = member_checks(a, esrd_unavailable)
     reason = "CASE " + " ".join(f"WHEN {c} THEN {lit(r)}" for c, r, _ in checks) + " ELSE NULL END"
-    keep = "rn, member_id, age, sex, dual, orec, lti, new_enrollee, esrd, snp, graft_months, low_income"
+    # the demographic fields travel as their packed key (batch_model.demo_key_sql); age, sex and ESRD flag also
+    # alone (edits, MCE, the plan's member filter)
+    keep = "rn, member_id, age, sex, esrd"
     out = [
         ("mem_parsed", mem),
         (
