@@ -335,14 +335,20 @@ GROUP BY mkey"""
             f"SELECT {', '.join(f'f{i}' for i in w)}, count(*) AS n, {{HCC_LIST}} AS hccs, bit_or(gbits) AS gbits "
             f"FROM fcc_{t} GROUP BY {', '.join(f'f{i}' for i in w)}",
         ),
-        # each member's segment and demographic part (demo_seg: segments.select_segment per distinct key) and its
-        # payment HCCs when its segment scores them (new enrollee segments do not); no HCC: every word 0
+        # each distinct (segment, scores HCCs, demographic factor bits) of the demographic keys as one small
+        # integer, skey: what the members' HCC sets are looked up by
+        (
+            f"dseg_{t}",
+            f"SELECT *, CAST(dense_rank() OVER (ORDER BY segment, scores_hccs, dbits) AS INTEGER) AS skey "
+            f"FROM (SELECT k.*, {demo_bits} AS dbits FROM demo_seg_{t} k) k",
+        ),
+        # each member's segment key and demographic part (demo_seg: segments.select_segment per distinct key) and
+        # its payment HCCs when its segment scores them (new enrollee segments do not); no HCC: every word 0
         (
             f"mseg_{t}",
             f"""
-SELECT m.rn AS mkey, m.member_id, k.segment, k.scores_hccs, k.demographic, {demo_bits} AS dbits,
-  {", ".join(f"coalesce(a.f{i}, 0) AS f{i}" for i in w)}
-FROM (SELECT * FROM mem WHERE {where}) m JOIN demo_seg_{t} k ON k.dkey = m.dkey
+SELECT m.rn AS mkey, m.member_id, k.skey, k.demographic, {", ".join(f"coalesce(a.f{i}, 0) AS f{i}" for i in w)}
+FROM (SELECT * FROM mem WHERE {where}) m JOIN dseg_{t} k ON k.dkey = m.dkey
 LEFT JOIN masks_{t} a ON a.mkey = m.rn AND k.scores_hccs""",
         ),
         # the interactions present for each (segment, factor bits) the members can have (their segments'
@@ -352,15 +358,15 @@ LEFT JOIN masks_{t} a ON a.mkey = m.rn AND k.scores_hccs""",
             f"""
 SELECT k.segment, k.fbits, sum(c.value) AS interaction
 FROM (SELECT DISTINCT d.segment, g.gbits | d.dbits AS fbits
-      FROM (SELECT DISTINCT k.segment, {demo_bits} AS dbits FROM demo_seg_{t} k WHERE k.scores_hccs) d,
+      FROM (SELECT DISTINCT segment, dbits FROM dseg_{t} WHERE scores_hccs) d,
            (SELECT DISTINCT gbits FROM flist_{t} UNION SELECT CAST(0 AS BIGINT) AS gbits) g) k
 JOIN ref_imask_{t} i ON (k.fbits & i.mask) = i.mask
 LEFT JOIN ref_coef_{t} c ON c.segment = k.segment AND c.term = i.name
 GROUP BY k.segment, k.fbits""",
         ),
-        # everything the payment HCCs decide, once per distinct (segment, demographic bits, HCC set): the disease
-        # part (sum_coefficients of the HCCs in the segment's table), the HCC list, the interaction part (the group
-        # bits of the set with the member's demographic bits) and the count variable (looked up once the count is
+        # everything the payment HCCs decide, once per distinct (segment key, HCC set): the disease part
+        # (sum_coefficients of the HCCs in the segment's table), the HCC list, the interaction part (the group bits
+        # of the set with the segment key's demographic bits) and the count variable (looked up once the count is
         # known)
         (
             f"sets_{t}",
@@ -368,11 +374,13 @@ GROUP BY k.segment, k.fbits""",
 SELECT s.*, coalesce(l.hccs, {{HCC_EMPTY}}) AS hccs, coalesce(i.interaction, 0) AS interaction,
   coalesce(c.value, 0) AS cnt
 FROM (
-  SELECT d.segment, d.scores_hccs, d.dbits, {f_cols("d")}, coalesce(sum(r.value), 0) AS disease
-  FROM (SELECT DISTINCT segment, scores_hccs, dbits, {", ".join(f"f{i}" for i in w)} FROM mseg_{t}) d
+  SELECT d.skey, d.segment, d.scores_hccs, d.dbits, {f_cols("d")}, coalesce(sum(r.value), 0) AS disease
+  FROM (SELECT u.skey, g.segment, g.scores_hccs, g.dbits, {f_cols("u")}
+        FROM (SELECT DISTINCT skey, {", ".join(f"f{i}" for i in w)} FROM mseg_{t}) u
+        JOIN (SELECT DISTINCT skey, segment, scores_hccs, dbits FROM dseg_{t}) g ON g.skey = u.skey) d
   LEFT JOIN fcc_{t} c ON {f_eq("c", "d")}
   LEFT JOIN ref_hcoef_{t} r ON r.segment = d.segment AND r.hcc = c.cc
-  GROUP BY d.segment, d.scores_hccs, d.dbits, {f_cols("d")}) s
+  GROUP BY d.skey, d.segment, d.scores_hccs, d.dbits, {f_cols("d")}) s
 LEFT JOIN flist_{t} l ON {f_eq("l", "s")}
 LEFT JOIN inter_{t} i ON s.segment = i.segment
   AND i.fbits = CASE WHEN s.scores_hccs THEN coalesce(l.gbits, 0) | s.dbits END
@@ -388,18 +396,17 @@ SELECT s.mkey, s.member_id, {lit(model)} AS model, {int(payment_year)} AS paymen
   {norm} AS risk_score_normalized, s.hccs, round(s.demographic, 3) AS part_demographic,
   round(s.disease, 3) AS part_disease, round(s.interaction, 3) AS part_interaction, round(s.cnt, 3) AS part_count
 FROM (
-  SELECT m.mkey, m.member_id, m.segment, p.hccs, m.demographic, p.disease, p.interaction, p.cnt,
+  SELECT m.mkey, m.member_id, p.segment, p.hccs, m.demographic, p.disease, p.interaction, p.cnt,
     round(m.demographic + p.disease + p.interaction + p.cnt, 3) AS risk_score
-  FROM mseg_{t} m JOIN sets_{t} p ON p.segment = m.segment AND p.scores_hccs = m.scores_hccs
-    AND p.dbits = m.dbits AND {f_eq("p", "m")}) s""",
+  FROM mseg_{t} m JOIN sets_{t} p ON p.skey = m.skey AND {f_eq("p", "m")}) s""",
         ),
     ]
 
 
 def needs_demographics(stmts: list[tuple[str, str]], tag: str) -> int:
-    """The index of the first of model_statements(tag, ...) that reads demo_seg_<tag> (mseg_<tag>): the statements
-    before it read the diagnoses and reference rows only."""
-    return next(i for i, (name, _) in enumerate(stmts) if name == f"mseg_{tag}")
+    """The index of the first of model_statements(tag, ...) that reads demo_seg_<tag>: the statements before it read
+    the diagnoses and reference rows only."""
+    return next(i for i, (_, sql) in enumerate(stmts) if f"demo_seg_{tag}" in sql)
 
 
 def factor_bits(spec) -> dict[str, int]:
