@@ -54,6 +54,13 @@ WHOLE = "'^-?[0-9]+([.]0+)?$'"
 INTEGER_TYPES = frozenset({"TINYINT", "SMALLINT", "INTEGER", "BIGINT", "UTINYINT", "USMALLINT", "UINTEGER", "UBIGINT"})
 
 
+# A clean member's age (bits 0-7: AGE_MAX 125 fits), sex F (bit 8) and ESRD flag (bit 9) as one integer: the
+# payload of the member look-up of millions of diagnoses stays two integers wide (member_status, dx).
+MEMBER_BITS = "(CAST(age AS INTEGER) + CASE WHEN sex = 'F' THEN 256 ELSE 0 END + CASE WHEN esrd THEN 512 ELSE 0 END)"
+if AGE_MAX > 255:
+    raise RuntimeError("MEMBER_BITS packs ages in 8 bits: raf/bounds.py AGE_MAX must stay below 256")
+
+
 def _whole_sql(raw: str) -> str:
     """The integer of a raw text column when it is written as a whole number ('72', '72.0'), else NULL (BIGINT, so
     that a huge value is out of bounds rather than NULL)."""
@@ -228,12 +235,11 @@ FROM (SELECT p.*, d.member_id IS NOT NULL AS dup FROM mem_parsed p
         ("mem", f"SELECT {keep}, dkey FROM mem_checked WHERE reason IS NULL"),
         (
             "member_status",
-            # one row per member_id: a duplicated id has all its rows rejected; the member's key, age, sex and ESRD
-            # flag travel with its diagnoses
-            "SELECT member_id, reason IS NULL AS ok, CASE WHEN reason IS NULL THEN rn END AS mkey, "
-            "CASE WHEN reason IS NULL THEN sex END AS sex, age, esrd FROM mem_checked WHERE NOT dup "
-            "UNION ALL SELECT member_id, false AS ok, NULL AS mkey, NULL AS sex, NULL AS age, NULL AS esrd "
-            "FROM dup_members",
+            # one row per member_id: a duplicated id has all its rows rejected; the member's key and, packed into
+            # one integer (MEMBER_BITS), its age, sex and ESRD flag travel with its diagnoses (-1: rejected)
+            f"SELECT member_id, CASE WHEN reason IS NULL THEN rn END AS mkey, CASE WHEN reason IS NULL THEN "
+            f"{MEMBER_BITS} ELSE -1 END AS mbits FROM mem_checked WHERE NOT dup "
+            "UNION ALL SELECT member_id, NULL AS mkey, -1 AS mbits FROM dup_members",
         ),
     ]
     year_check = ""
@@ -291,9 +297,9 @@ FROM src_dx x LEFT JOIN dx_codes k ON CAST(x.dx_code AS VARCHAR) = k.raw""",
             "dx_checked",
             f"""
 SELECT * FROM (
-SELECT x.rn, s.mkey, x.cid, x.keep, x.dos IS NULL AS undated, s.age, s.sex, s.esrd, CASE
-  WHEN x.member_id IS NULL OR s.member_id IS NULL THEN 'unknown member'
-  WHEN NOT s.ok THEN 'member rejected'
+SELECT x.rn, s.mkey, x.cid, x.keep, x.dos IS NULL AS undated, s.mbits, CASE
+  WHEN x.member_id IS NULL OR s.mbits IS NULL THEN 'unknown member'
+  WHEN s.mbits < 0 THEN 'member rejected'
   WHEN x.no_code THEN 'missing dx code'
   WHEN x.dos_bad THEN 'invalid date'
   {year_check}
@@ -304,12 +310,18 @@ SELECT x.rn, s.mkey, x.cid, x.keep, x.dos IS NULL AS undated, s.age, s.sex, s.es
 FROM dx_parsed x
 LEFT JOIN member_status s ON x.member_id = s.member_id
 LEFT JOIN ref_mce_cid g ON x.cid = g.cid AND x.dos >= g.first_day AND x.dos <= g.last_day
-  AND g.sex_allowed <> s.sex
+  AND g.sex_allowed <> CASE WHEN s.mbits < 0 THEN NULL WHEN (s.mbits & 256) <> 0 THEN 'F' ELSE 'M' END
 {encounter_join}) c
 WHERE reason IS NOT NULL OR keep""",
         )
     )
-    out.append(("dx", "SELECT mkey, cid, age, sex, esrd FROM dx_checked WHERE reason IS NULL"))
+    out.append(
+        (
+            "dx",
+            "SELECT mkey, cid, mbits & 255 AS age, CASE WHEN (mbits & 256) <> 0 THEN 'F' ELSE 'M' END AS sex, "
+            "(mbits & 512) <> 0 AS esrd FROM dx_checked WHERE reason IS NULL",
+        )
+    )
     field = "CASE c.reason " + " ".join(f"WHEN {lit(r)} THEN {lit(f)}" for _, r, f in checks) + " END"
     value = "CASE field " + " ".join(f"WHEN {lit(f)} THEN {f}_raw" for f in MEMBER_VALUE) + " ELSE member_id END"
     raw = ", ".join(f"{v} AS {f}_raw" for f, v in MEMBER_VALUE.items())
