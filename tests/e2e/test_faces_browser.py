@@ -83,7 +83,7 @@ def test_search_combobox_keyboard_and_aria(browser, base_url: str, served_kb: KB
         box = page.locator("#q")
         assert box.get_attribute("role") == "combobox" and box.get_attribute("aria-expanded") == "false"
         box.press_sequentially("chf exacerbation", delay=20)
-        page.wait_for_selector("#search-results [role=option]", timeout=15_000)
+        page.wait_for_selector("#search-results [role=option]")  # the page default: load, not behaviour, sets the time
         assert box.get_attribute("aria-expanded") == "true"
         assert page.locator("#search-results").get_attribute("role") == "listbox"
         expected = search(served_kb, "chf exacerbation", limit=10)["results"]
