@@ -138,17 +138,7 @@ def run_duckdb(
     types = {**sources[0].types, **sources[1].types}  # column names of the two files differ (member_id aside)
 
     def statements(plan: BatchPlan) -> list[tuple[str, str]]:
-        return prepare_statements(
-            payment_year,
-            as_of,
-            model_year(payment_year),
-            check_dates,
-            filter_encounters,
-            plan.esrd_unavailable,
-            types,
-            tuple(tag for tag, _, _ in plan.runs),
-            undated_sex_statement(kb, payment_year) is not None,
-        )
+        return validation_statements(kb, plan, as_of, check_dates, filter_encounters, types)
 
     try:
         plan = overlapped(
@@ -213,6 +203,30 @@ def run_statements(
         step(name, lo + (hi - lo) * i / max(1, len(stmts)))
         kind = "VIEW" if is_view(name) else "TABLE"
         con.execute(f"CREATE OR REPLACE TEMP {kind} {name} AS {sql}")
+
+
+def validation_statements(
+    kb: KB,
+    plan: BatchPlan,
+    as_of: date | None,
+    check_dates: bool,
+    filter_encounters: bool,
+    types: dict[str, str] | None = None,
+) -> list[tuple[str, str]]:
+    """batch_validate.prepare_statements for this plan (both engines): its ESRD rule, its model runs' mappings and
+    whether an MCE sex edit overlaps the model year (batch_summary.undated_sex_statement)."""
+    year = plan.payment_year
+    return prepare_statements(
+        year,
+        as_of,
+        model_year(year),
+        check_dates,
+        filter_encounters,
+        plan.esrd_unavailable,
+        types,
+        tuple(tag for tag, _, _ in plan.runs),
+        undated_sex_statement(kb, year) is not None,
+    )
 
 
 def plan_tables(plan: BatchPlan) -> dict[str, Rows]:

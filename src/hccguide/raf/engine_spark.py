@@ -35,14 +35,13 @@ from hccguide.raf.engine_duckdb import (
     final_statement,
     is_view,
     model_statements,
-    model_year,
     plan_batch,
     plan_tables,
-    prepare_statements,
     prepare_tables,
     source_statements,
     undated_sex_statement,
     undated_sex_warning,
+    validation_statements,
 )
 
 HCC_LIST_SPARK = "transform(array_sort(collect_list(CAST(cc AS INT))), x -> CAST(x AS STRING))"
@@ -184,18 +183,7 @@ def run_spark(
             df.createOrReplaceTempView(name)
 
     run(source_statements())
-    run(
-        prepare_statements(
-            payment_year,
-            as_of,
-            model_year(payment_year),
-            check_dates,
-            filter_encounters,
-            plan.esrd_unavailable,
-            model_tags=tuple(tag for tag, _, _ in plan.runs),
-            keep_mce_sex=undated_sex_statement(kb, payment_year) is not None,
-        )
-    )
+    run(validation_statements(kb, plan, as_of, check_dates, filter_encounters))
     for tag, m, where in plan.runs:
         t = plan.tables[m]
         keys = [r[0] for r in spark.sql(f"SELECT DISTINCT dkey FROM mem WHERE {where}").collect()]
