@@ -171,8 +171,9 @@ def prepare_statements(
     model_tags: tuple[str, ...] = (),
     keep_mce_sex: bool = True,
 ) -> list[tuple[str, str]]:
-    """Validation SQL after source_statements: members and diagnoses -> clean tables (mem, dx) and rejects. `types`: the DuckDB type of each
-    input column (batch_io.Source.types; None = text, as Spark reads); typed Parquet columns skip the text rules.
+    """Validation SQL, after source_statements: members and diagnoses -> clean tables (mem, dx) and rejects.
+    `types`: the DuckDB type of each input column (batch_io.Source.types; None = text, as Spark reads); typed
+    Parquet columns skip the text rules.
     `model_tags`: the tags of the plan's model runs (batch_plan), whose ref_dx_<tag> tables are loaded before these
     statements run. `keep_mce_sex`: an MCE sex edit overlaps the model year (batch_summary.undated_sex_statement is
     not None), so undated diagnoses of its codes are counted for the summary's warning.
