@@ -81,8 +81,9 @@ class RefRows:
 
 
 def reference_rows(t: ModelTables) -> RefRows:
-    """dx_to_cc, edits, hierarchy, coefficients, groups and interactions of one model as Arrow tables (kept with the
-    ModelTables, which live on the KB handle: built once per process)."""
+    """dx_to_cc, edits, coefficients, interactions and each CC's bits (hierarchy children, interaction groups:
+    ref_ccbit) of one model as Arrow tables (kept with the ModelTables, which live on the KB handle: built once
+    per process)."""
     cached = t.extra.get("reference_rows")
     if cached is None:
         cached = t.extra["reference_rows"] = _reference_rows(t)
@@ -96,9 +97,7 @@ def _reference_rows(t: ModelTables) -> RefRows:
         for rules in t.edits.values()
         for e in rules
     ]
-    hier = [(p, c) for p, cs in t.hierarchy.items() for c in cs]
     coef = [(s, term, name, v) for (s, term), (name, v) in t.coefficients.items()]
-    groups = [(g, cc) for g, ccs in t.spec.groups.items() for cc in ccs]
     inter = [(term_key(i.name), f, len(set(i.factors))) for i in t.spec.interactions for f in set(i.factors)]
     layout = cc_bits(t)
     fbits = factor_bits(t.spec)
@@ -127,11 +126,9 @@ def _reference_rows(t: ModelTables) -> RefRows:
                 ],
                 edits,
             ),
-            "ref_hier": Rows.of([("parent", "VARCHAR"), ("child", "VARCHAR")], hier),
             "ref_coef": Rows.of(
                 [("segment", "VARCHAR"), ("term", "VARCHAR"), ("coefficient", "VARCHAR"), ("value", "DOUBLE")], coef
             ),
-            "ref_groups": Rows.of([("grp", "VARCHAR"), ("cc", "VARCHAR")], groups),
             "ref_inter": Rows.of([("name", "VARCHAR"), ("factor", "VARCHAR"), ("nfactors", "INTEGER")], inter),
             # each CC as one bit of the words w0.. (cc_bits), the CCs its hierarchy drops (c0..), whether a hierarchy
             # patch may remove it, and its interaction factor bits (factor_bits of its disease groups)

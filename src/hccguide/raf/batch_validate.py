@@ -297,7 +297,7 @@ FROM src_dx x LEFT JOIN dx_codes k ON CAST(x.dx_code AS VARCHAR) = k.raw""",
         (
             "dx_checked",
             f"""
-SELECT * FROM (
+SELECT rn, mkey, cid, undated, mbits, reason FROM (
 SELECT x.rn, s.mkey, x.cid, x.keep, x.dos IS NULL AS undated, s.mbits, CASE
   WHEN x.member_id IS NULL OR s.mbits IS NULL THEN 'unknown member'
   WHEN s.mbits < 0 THEN 'member rejected'
