@@ -45,6 +45,12 @@ class Rows:
                 col.append(value)
         return cls({name: (sql_type, col) for (name, sql_type), col in zip(types, cols, strict=True)})
 
+    @classmethod
+    def from_duckdb(cls, con: Any, name: str) -> Rows:
+        """The rows of DuckDB table `name` (an internal constant) with its column types."""
+        rel = con.table(name)
+        return cls.of([(c, str(t)) for c, t in zip(rel.columns, rel.types, strict=True)], rel.fetchall())
+
     def __len__(self) -> int:
         return len(next(iter(self.columns.values()))[1]) if self.columns else 0
 

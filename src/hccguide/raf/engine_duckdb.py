@@ -63,7 +63,8 @@ from hccguide.raf.batch_validate import (  # noqa: F401
     MEMBER_COLUMNS,
     REQUIRED_DX,
     REQUIRED_MEMBER,
-    cpt_rows,
+    kb_statements,
+    load_kb,
     needs_reference,
     prepare_statements,
     prepare_tables,
@@ -260,9 +261,10 @@ def overlapped(
     returns the plan (make_plan: batch_plan.plan_batch; make_statements: batch_validate.prepare_statements).
 
     One worker thread alone uses the connection, in this order: the statements that read the input files only
-    (source_statements, while this thread makes the plan), the member statements, the reference rows, each
-    run's distinct demographic keys, the diagnosis statements and each run's CC steps, then each run's
-    demographic rows and segment, interaction and score statements. Meanwhile this thread builds the reference rows
+    (source_statements, while this thread makes the plan), the member statements, the reference rows (Python's,
+    then those read from the KB file: batch_validate.load_kb), each run's distinct demographic keys, the
+    diagnosis statements and each run's CC steps, then each run's demographic rows and segment, interaction and
+    score statements. Meanwhile this thread builds the reference rows
     (prepare_tables, plan_tables) and scores each run's demographic keys (batch_model.demographic_rows: Python,
     segments.select_segment): DuckDB releases the GIL while a statement runs, so about a second of Python per
     million members runs beside the SQL instead of before it. Statements, rows and results are those of the serial
@@ -278,10 +280,11 @@ def overlapped(
         worker.submit(run_statements, con, stmts[:first_ref], step, 0.1, 0.2)
         import numpy  # noqa: F401  (Rows.load's, imported here while the worker runs the member statements)
 
-        tables = {**prepare_tables(kb, unreadable_rows(sources), filter_encounters), **plan_tables(plan)}
+        tables = {**prepare_tables(kb, unreadable_rows(sources)), **plan_tables(plan)}
         # loaded before this thread scores the demographic keys: Rows.load reads Python objects, which needs the
-        # GIL (beside demographic_rows it took ten times as long)
+        # GIL (beside demographic_rows it took ten times as long); then the tables read from the KB file itself
         worker.submit(_tables, con, tables)
+        worker.submit(load_kb, con, kb, filter_encounters)
         keys = [worker.submit(_distinct_keys, con, where) for _, _, where, _ in runs]
         worker.submit(run_statements, con, stmts[first_ref:], step, 0.2, 0.4)
         for (_, _, _, sql), k in zip(runs, split, strict=True):

@@ -13,6 +13,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import sqlglot
 
 from hccguide.errors import BadInput
@@ -34,6 +35,8 @@ from hccguide.raf.engine_duckdb import (
     demographic_rows,
     final_statement,
     is_view,
+    kb_statements,
+    load_kb,
     model_statements,
     plan_batch,
     plan_tables,
@@ -94,6 +97,18 @@ def spark_session(master: str = "local[*]", app_name: str = "hccguide-raf") -> A
 def _arrow_to_view(spark: Any, table: Rows, name: str) -> None:
     """Hand rows to Spark as an Arrow table (createDataFrame reads pyarrow tables directly since Spark 4), named."""
     spark.createDataFrame(table.to_arrow()).createOrReplaceTempView(name)
+
+
+def kb_tables(kb: KB, filter_encounters: bool) -> dict[str, Rows]:
+    """batch_validate.kb_statements' tables as rows for Spark: made by DuckDB from the KB file (load_kb, in a scratch
+    database), exactly as the DuckDB engine makes them."""
+    con = duckdb.connect()
+    try:
+        prepare_tables(kb)["ref_new_codes"].load(con, "ref_new_codes")
+        load_kb(con, kb, filter_encounters)
+        return {name: Rows.from_duckdb(con, name) for name, _ in kb_statements(filter_encounters)}
+    finally:
+        con.close()
 
 
 def _source(
@@ -170,7 +185,7 @@ def run_spark(
         _source(spark, Path(members), MEMBER_COLUMNS, REQUIRED_MEMBER, column_map, "src_members", "members"),
         _source(spark, Path(diagnoses), DX_COLUMNS, REQUIRED_DX, column_map, "src_dx", "diagnoses"),
     ]
-    for name, table in {**prepare_tables(kb, filter_encounters=filter_encounters), **plan_tables(plan)}.items():
+    for name, table in {**prepare_tables(kb), **kb_tables(kb, filter_encounters), **plan_tables(plan)}.items():
         _arrow_to_view(spark, table, name)
 
     def run(stmts: list[tuple[str, str]], cache: bool = True) -> None:

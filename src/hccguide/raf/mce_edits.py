@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from datetime import date
 
-from hccguide.kb.open import KB
 from hccguide.kb.reference import (  # noqa: F401  (the reader lives in the KB layer; re-exported here)
     SEX_WORDS,
     SexEdits,
@@ -19,7 +18,6 @@ from hccguide.kb.reference import (  # noqa: F401  (the reader lives in the KB l
     sex_edit_summary,
     sex_edits,
 )
-from hccguide.raf.batch_rows import Rows
 
 
 def conflict_on(edits: SexEdits, code: str, sex: str, day: date) -> SexRestriction | None:
@@ -40,12 +38,4 @@ def conflict_reason(r: SexRestriction) -> str:
     return (
         f"CMS Medicare Code Editor FY{r.fiscal_year} (dates of service {r.first_day.isoformat()} to "
         f"{r.last_day.isoformat()}): {r.code} is for {r.words}; maps to no CC"
-    )
-
-
-def sex_edit_rows(kb: KB) -> Rows:
-    """mce_sex_edits as rows (code, sex_allowed, first_day, last_day) for the batch engines."""
-    return Rows.of(
-        [("code", "VARCHAR"), ("sex_allowed", "VARCHAR"), ("first_day", "DATE"), ("last_day", "DATE")],
-        ((r.code, r.sex_allowed, r.first_day, r.last_day) for v in sex_edits(kb).values() for r in v),
     )

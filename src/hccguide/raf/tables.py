@@ -127,10 +127,15 @@ def valid_codes(kb: KB) -> frozenset[str]:
     of service, e.g. D71)."""
 
     def read() -> frozenset[str]:
-        rows = kb.cursor().execute("SELECT code FROM codes WHERE billable UNION SELECT code FROM dx_to_cc").fetchall()
-        return frozenset(r[0] for r in rows)
+        return frozenset(r[0] for r in kb.cursor().execute(valid_codes_sql()).fetchall())
 
     return kb.memo((MEMO, "valid_codes"), read)
+
+
+def valid_codes_sql(schema: str = "") -> str:
+    """valid_codes as SQL over the KB tables (`schema`: '' on the KB's own connection, 'alias.' where the KB file is
+    attached to another DuckDB database, as the batch engine does): one column, code."""
+    return f"SELECT code FROM {schema}codes WHERE billable UNION SELECT code FROM {schema}dx_to_cc"
 
 
 def load_tables(kb: KB, model: str, payment_year: int) -> ModelTables:
