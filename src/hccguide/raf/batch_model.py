@@ -57,18 +57,18 @@ def decode_key(key: int | None) -> tuple:
     if key is None:
         raise ValueError("a member's demographic key is outside the validated domain")
     graft = (key >> _GRAFT_SHIFT) & ((1 << _GRAFT_BITS) - 1) if key >> 17 & 1 else None
-    flags = {f: bool(key >> b & 1) for f, b in _FLAGS}
+    lti, new_enrollee, esrd, snp, low_income = [key >> b & 1 == 1 for _, b in _FLAGS]
     return (
         key & ((1 << _AGE_BITS) - 1),
         "F" if key >> 7 & 1 else "M",
         _DUALS[key >> 8 & 3],
         str(key >> 10 & 3),
-        flags["lti"],
-        flags["new_enrollee"],
-        flags["esrd"],
-        flags["snp"],
+        lti,
+        new_enrollee,
+        esrd,
+        snp,
         graft,
-        flags["low_income"],
+        low_income,
     )
 
 
@@ -448,20 +448,35 @@ def demographic_rows(keys: list[int], model: str, tables: ModelTables) -> Rows:
 
     Returns demo_seg: dkey + segment, disabled, aged, scores_hccs, demographic (the unrounded sum of the key's
     demographic coefficients: score_parts' 'demographic' part before rounding)."""
-    out: dict[str, list] = {k: [] for k in ("segment", "disabled", "aged", "scores_hccs", "demographic")}
+    cols: tuple[list, ...] = ([], [], [], [], [], [])
+    dkey, segment, disabled, aged, scores_hccs, demographic_part = cols
     sums: dict[tuple, float] = {}  # the demographic sum depends only on the segment and its terms
     for key in keys:
-        d = derive(**dict(zip(DEMO_KEY, decode_key(key), strict=True)))  # DEMO_KEY names derive's parameters
+        age, sex, dual, orec, lti, new_enrollee, esrd, snp, graft, low_income = decode_key(key)  # DEMO_KEY order
+        d = derive(
+            age,
+            sex,
+            dual,
+            orec,
+            lti=lti,
+            new_enrollee=new_enrollee,
+            esrd=esrd,
+            snp=snp,
+            graft_months=graft,
+            low_income=low_income,
+        )
         seg = select_segment(d, model)
         terms = (seg.segment, seg.demographic_terms, seg.extra_terms)
         demographic = sums.get(terms)
         if demographic is None:
             factors, _ = sum_coefficients(seg, frozenset(), [], None, tables)
             demographic = sums[terms] = float(sum(f.value for f in factors if f.kind == "demographic"))
-        out["segment"].append(seg.segment)
-        out["disabled"].append(d.disabled)
-        out["aged"].append(d.aged)
-        out["scores_hccs"].append(seg.scores_hccs)
-        out["demographic"].append(demographic)
-    types = {"segment": "VARCHAR", "demographic": "DOUBLE"}
-    return Rows({"dkey": ("BIGINT", list(keys)), **{c: (types.get(c, "BOOLEAN"), v) for c, v in out.items()}})
+        dkey.append(key)
+        segment.append(seg.segment)
+        disabled.append(d.disabled)
+        aged.append(d.aged)
+        scores_hccs.append(seg.scores_hccs)
+        demographic_part.append(demographic)
+    names = ("dkey", "segment", "disabled", "aged", "scores_hccs", "demographic")
+    types = ("BIGINT", "VARCHAR", "BOOLEAN", "BOOLEAN", "BOOLEAN", "DOUBLE")
+    return Rows({n: (t, c) for n, t, c in zip(names, types, cols, strict=True)})
