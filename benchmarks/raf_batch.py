@@ -11,6 +11,7 @@ its --json summary gives the engine's own seconds. Spark runs in its own process
 from __future__ import annotations
 
 import argparse
+import compileall
 import json
 import resource
 import subprocess
@@ -94,6 +95,7 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--peer-sample", type=int, default=20_000)
     ap.add_argument("--no-spark", action="store_true")
+    ap.add_argument("--cli-runs", type=int, default=3, help="hccguide score-batch runs (the median is reported)")
     ap.add_argument("--child", nargs=5)
     a = ap.parse_args()
     if a.child:
@@ -118,11 +120,19 @@ def main() -> None:
         f"in {time.perf_counter() - t:.1f} s"
     )
 
-    r = run_cli(m, d, folder / "duck.parquet", a.threads)
+    # as an installed package runs: pip compiles the bytecode at install; a checkout run with PYTHONDONTWRITEBYTECODE
+    # set would compile every module of hccguide at every start (0.1-0.2 s)
+    import hccguide
+
+    compileall.compile_dir(Path(hccguide.__file__).parent, quiet=1)
+    runs = [run_cli(m, d, folder / "duck.parquet", a.threads) for _ in range(a.cli_runs)]
+    r = sorted(runs, key=lambda x: x["wall"])[len(runs) // 2]  # the median run
+    walls = ", ".join(f"{x['wall']:.2f}" for x in runs)
     print(
-        f"duckdb  ({a.threads} threads): hccguide score-batch {r['wall']:.2f} s end to end with CLI start-up "
-        f"({r['engine']:.2f} s in the engine), {r['members'] / r['wall']:,.0f} members/s, "
-        f"peak RSS {r['rss_gib']:.2f} GiB  (targets: 1M members < 5 s, < 4 GiB)"
+        f"duckdb  ({a.threads} threads): hccguide score-batch {r['wall']:.2f} s end to end with CLI start-up, median "
+        f"of {len(runs)} runs ({walls} s; "
+        f"{r['engine']:.2f} s in the engine), {r['members'] / r['wall']:,.0f} members/s, "
+        f"peak RSS {max(x['rss_gib'] for x in runs):.2f} GiB  (targets: 1M members < 5 s, < 4 GiB)"
     )
     duck_rate = r["members"] / r["wall"]
 
