@@ -52,7 +52,7 @@ def check_cmd(
             err_console.print(f"warning: {problem}", highlight=False)
     from rich.progress import Progress
 
-    with Progress(console=err_console, transient=True) as bar:
+    with Progress(console=err_console.real(), transient=True) as bar:
         task = bar.add_task("checking claims", total=len(claims))
         results = check_batch(kb, claims, progress=lambda n: bar.advance(task, n))
     out = out or file.with_name(file.name + ".findings.csv")

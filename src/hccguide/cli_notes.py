@@ -161,7 +161,7 @@ def note_batch_cmd(
     notes, rejected = _batch_inputs(source)
     rows: list[dict] = []
     checked = 0
-    with Progress(console=err_console, transient=True) as bar:
+    with Progress(console=err_console.real(), transient=True) as bar:
         task = bar.add_task("checking notes", total=len(notes))
         for note_id, found, reason in check_many(kb, notes, processes=processes, default_day=default_day,
                                                  payment_year=payment_year, setting=setting):
