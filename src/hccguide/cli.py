@@ -359,7 +359,7 @@ def score_batch_cmd(
                   payment_year=payment_year, as_of=when, column_map=cmap, check_dates=not no_date_check,
                   filter_encounters=filter_encounters)
     with contextlib.nullcontext() if as_json else Progress(console=err_console.real(), transient=True) as bar:
-        task = bar.add_task("scoring", total=1.0) if bar else None
+        task = bar.add_task("scoring", total=1.0) if bar is not None else None
 
         def step(msg: str, frac: float) -> None:
             if bar is not None:

@@ -149,7 +149,8 @@ def run_duckdb(
     # DuckDB's compressed materialization packs the keys and payloads of hash tables and aggregates and unpacks
     # them after: for these integer bit masks and short codes it costs more than it saves (1M benchmark, 6 runs
     # each way in one process: CPU 7.64 -> 7.33 s, wall 4.50 -> 4.32 s, identical output; docs/raf.md)
-    con.execute("SET disabled_optimizers = ?", [",".join(filter(None, [disabled, "compressed_materialization"]))])
+    off = dict.fromkeys(filter(None, [*disabled.split(","), "compressed_materialization"]))
+    con.execute("SET disabled_optimizers = ?", [",".join(off)])
     types = {**sources[0].types, **sources[1].types}  # column names of the two files differ (member_id aside)
 
     def statements(plan: BatchPlan) -> list[tuple[str, str]]:
@@ -279,10 +280,9 @@ def overlapped(
     (source_statements, while this thread makes the plan), the member statements, the reference rows (Python's,
     then those read from the KB file: batch_validate.load_kb), each run's distinct demographic keys, the
     diagnosis statements and each run's CC steps, then each run's demographic rows and segment, interaction and
-    score statements. Meanwhile this thread builds the reference rows
-    (prepare_tables, plan_tables) and scores each run's demographic keys (batch_model.demographic_rows: Python,
-    segments.select_segment): DuckDB releases the GIL while a statement runs, so about a second of Python per
-    million members runs beside the SQL instead of before it. Statements, rows and results are those of the serial
+    score statements. Meanwhile this thread builds the reference rows (prepare_tables, plan_tables) and scores
+    each run's demographic keys (batch_model.demographic_rows: Python, segments.select_segment): DuckDB releases
+    the GIL while a statement runs, so the Python work runs beside the SQL instead of before it. Statements, rows and results are those of the serial
     order; an error in the worker is raised here (after the worker stops)."""
     worker = _Worker()
     try:
