@@ -268,15 +268,21 @@ LEFT JOIN ref_ccbit_{t} o ON o.cc = e.cc_override"""
     chosen = ", ".join(
         f"CASE WHEN fires THEN CASE WHEN action = 'override' THEN o_{n} END ELSE {n} END AS {n}" for n in names
     )
+    # the codes without an edit (nearly all) take their bits as they are; only the few with one are judged per row
+    plain = ", ".join(f"b.{n}" for n in names)
     grouped = f"""
 SELECT mkey, {", ".join(f"bit_or(w{i}) AS p{i}" for i in w)}, {", ".join(f"bit_or({n}) AS {n}" for n in names if not n.startswith("w"))}
 FROM (
+  SELECT x.mkey, {plain} FROM (SELECT mkey, cid FROM dx WHERE {where}) x
+  JOIN (SELECT * FROM ref_cidbits_{t} WHERE NOT has_edit) b ON x.cid = b.cid
+  UNION ALL
   SELECT mkey, {chosen} FROM (
-    SELECT x.mkey, b.*, b.has_edit AND (
+    SELECT x.mkey, b.*, (
            (b.edit_type = 'sex' AND b.edit_sex = CASE WHEN x.sex = 'F' THEN 2 ELSE 1 END)
         OR (b.edit_type <> 'sex' AND ((b.age_max IS NOT NULL AND x.age <= b.age_max)
                                    OR (b.age_min IS NOT NULL AND x.age >= b.age_min)))) AS fires
-    FROM (SELECT mkey, cid, age, sex FROM dx WHERE {where}) x JOIN ref_cidbits_{t} b ON x.cid = b.cid) e) y
+    FROM (SELECT mkey, cid, age, sex FROM dx WHERE {where}) x
+    JOIN (SELECT * FROM ref_cidbits_{t} WHERE has_edit) b ON x.cid = b.cid) e) y
 WHERE w0 IS NOT NULL
 GROUP BY mkey"""
     body = grouped
