@@ -282,8 +282,8 @@ def overlapped(
     diagnosis statements and each run's CC steps, then each run's demographic rows and segment, interaction and
     score statements. Meanwhile this thread builds the reference rows (prepare_tables, plan_tables) and scores
     each run's demographic keys (batch_model.demographic_rows: Python, segments.select_segment): DuckDB releases
-    the GIL while a statement runs, so the Python work runs beside the SQL instead of before it. Statements, rows and results are those of the serial
-    order; an error in the worker is raised here (after the worker stops)."""
+    the GIL while a statement runs, so the Python work runs beside the SQL instead of before it. Statements, rows
+    and results are those of the serial order; an error in the worker is raised here (after the worker stops)."""
     worker = _Worker()
     try:
         worker.submit(run_statements, con, source_statements(), step, 0.05, 0.1)
